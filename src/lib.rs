@@ -3,9 +3,15 @@
 //! The data flows through the modules in this order:
 //! [`source`] (files, formats) → [`event`] (normalized columns) → [`rule`] (predicates,
 //! allowlists) → [`correlate`] (the join over the time window) → [`summary`] (bins, samples,
-//! alert rows) → [`sink`] (table, NDJSON, CSV). [`hunt`] wires them for recorded data.
+//! alert rows) → [`sink`] (table, NDJSON, CSV). [`engine`] holds correlation and summary
+//! together for both [`hunt`] (recorded data) and `watch` (streams).
 
 pub mod correlate;
+pub mod engine;
 pub mod event;
 pub mod rule;
+pub mod summary;
 pub mod time;
+
+#[cfg(test)]
+mod testkit;

@@ -130,6 +130,13 @@ impl fmt::Display for EventTime {
     }
 }
 
+impl serde::Serialize for EventTime {
+    /// As its [`Display`](fmt::Display) text.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl Span {
     /// A span of `ticks` 100 ns ticks; negative values are clamped to zero.
     pub const fn from_ticks(ticks: i64) -> Span {

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use regex::Regex;
 
 pub use file::{DEFAULT_RULE_TOML, MAX_SAMPLE_CAP, Metadata, RuleFile, Technique};
-pub use projection::{Drop, Parent};
+pub use projection::{Drop, Kept, Parent};
 
-use crate::event::{FileCreate, ProcessCreate};
+use crate::event::{Event, FileCreate, ProcessCreate};
 use crate::time::Span;
 use text::{SubstringSet, TermSet, kql_lower};
 
@@ -128,6 +128,15 @@ impl Rule {
     /// The `make_set(file_ext, N)` cap.
     pub fn max_sample_exts(&self) -> usize {
         self.source.summary.max_sample_exts
+    }
+
+    /// The row this event adds to either side, if it passes that side's filters.
+    pub fn keep(&self, event: &Event<'_>) -> Option<Kept> {
+        match event {
+            Event::ProcessCreate(start) => self.parent(start).map(Kept::Parent),
+            Event::FileCreate(create) => self.drop(create).map(Kept::Drop),
+            Event::Other { .. } | Event::NotSysmon { .. } => None,
+        }
     }
 
     /// The `parents` side: the start projected as the KQL does, or `None` if filtered out.

@@ -39,3 +39,28 @@ pub struct Drop {
     /// As the source gave it, or derived from the lowercased target.
     pub file_ext: Arc<str>,
 }
+
+/// A row of either side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    Parent(Parent),
+    Drop(Drop),
+}
+
+impl Kept {
+    /// The row's event time.
+    pub fn time(&self) -> EventTime {
+        match self {
+            Kept::Parent(p) => p.time,
+            Kept::Drop(d) => d.time,
+        }
+    }
+
+    /// The computer the row came from.
+    pub fn computer(&self) -> &str {
+        match self {
+            Kept::Parent(p) => &p.computer,
+            Kept::Drop(d) => &d.computer,
+        }
+    }
+}
