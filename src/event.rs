@@ -27,11 +27,12 @@ pub enum Event<'a> {
 }
 
 /// A process id as a source gave it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pid {
     /// A decimal process id.
     Valid(u64),
     /// The source had no such field.
+    #[default]
     Missing,
     /// The field was there but is not a decimal process id (negative, a float, text, too big).
     Invalid,

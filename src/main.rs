@@ -1,1 +1,116 @@
-fn main(){}
+//! The `foothold` command: parses the arguments and wires the library's stages
+//! (sources → rule → correlation → summary → sink).
+
+mod cli;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+use foothold::hunt::{Observer, hunt};
+use foothold::rule::DEFAULT_RULE_TOML;
+use foothold::sink::problems::{ProblemLog, SHOWN_BY_DEFAULT};
+use foothold::source::{Problem, discover};
+use foothold::stats::Report;
+
+use cli::{Cli, Command, HuntConfig, RuleArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hunt(args) => args.validate().and_then(run_hunt),
+        Command::Rule(args) => run_rule(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            let text = format!("{error:#}");
+            eprintln!("foothold: {}", foothold::sink::escape::for_terminal(&text));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Passes rejected records to stderr as they come.
+struct StderrObserver {
+    log: ProblemLog<io::Stderr>,
+}
+
+impl Observer for StderrObserver {
+    fn problem(&mut self, problem: &Problem) {
+        self.log.report(problem);
+    }
+}
+
+fn run_hunt(config: HuntConfig) -> Result<ExitCode> {
+    let (inputs, errors) = discover(&config.paths);
+    for error in &errors {
+        eprintln!(
+            "foothold: {}",
+            foothold::sink::escape::for_terminal(&error.to_string())
+        );
+    }
+    let shown = if config.quiet { 0 } else { SHOWN_BY_DEFAULT };
+    let mut observer = StderrObserver {
+        log: ProblemLog::new(io::stderr(), shown),
+    };
+    let outcome = hunt(&config.options, inputs, &mut observer)?;
+    observer.log.finish(outcome.stats.rejected_total());
+
+    let width = terminal_size::terminal_size().map_or(160, |(w, _)| w.0);
+    let stdout = io::stdout().lock();
+    let mut sink = foothold::sink::for_format(config.format, io::BufWriter::new(stdout), width);
+    for alert in &outcome.alerts {
+        sink.write(alert)?;
+    }
+    sink.finish()?;
+    drop(sink);
+
+    if config.stats {
+        let report = Report {
+            stats: &outcome.stats,
+            counts: outcome.counts,
+            alerts: outcome.alerts.len() as u64,
+            elapsed: outcome.elapsed,
+        };
+        eprintln!("{report}");
+    }
+    if !errors.is_empty() || outcome.failed_inputs > 0 {
+        return Ok(ExitCode::from(2));
+    }
+    if config.fail_on_alert && !outcome.alerts.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_rule(args: &RuleArgs) -> Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    match args.load()? {
+        None => out.write_all(DEFAULT_RULE_TOML.as_bytes())?,
+        Some(rule) => {
+            let meta = rule.metadata();
+            writeln!(
+                out,
+                "ok: {} (window {}, bin {}, severity {})",
+                meta.title,
+                rule.window(),
+                rule.bin(),
+                meta.severity
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -169,7 +169,11 @@ impl Span {
             "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => 10_000.0,
             "us" | "microsecond" | "microseconds" => 10.0,
             "tick" | "ticks" => 1.0,
-            "" => return Err(format!("{text:?} has no unit (write e.g. \"3m\" or \"10m\")")),
+            "" => {
+                return Err(format!(
+                    "{text:?} has no unit (write e.g. \"3m\" or \"10m\")"
+                ));
+            }
             other => return Err(format!("unknown time unit {other:?} in {text:?}")),
         };
         let value: f64 = number
@@ -277,8 +281,14 @@ mod tests {
             t("2024-05-01T10:19:59.9999999Z").floor_to(ten),
             t("2024-05-01T10:10:00Z")
         );
-        assert_eq!(t("2024-05-01T10:20:00Z").floor_to(ten), t("2024-05-01T10:20:00Z"));
-        assert_eq!(t("1969-12-31T23:55:00Z").floor_to(ten), t("1969-12-31T23:50:00Z"));
+        assert_eq!(
+            t("2024-05-01T10:20:00Z").floor_to(ten),
+            t("2024-05-01T10:20:00Z")
+        );
+        assert_eq!(
+            t("1969-12-31T23:55:00Z").floor_to(ten),
+            t("1969-12-31T23:50:00Z")
+        );
     }
 
     #[test]

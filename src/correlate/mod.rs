@@ -51,6 +51,9 @@ enum SideOf {
     Drop,
 }
 
+/// Per computer, stored rows keyed by the time after which nothing can join them.
+type ExpiryQueues = HashMap<Box<str>, BTreeMap<(EventTime, u64), (ProcessRef, SideOf, EventTime)>>;
+
 /// The join state.
 pub struct Correlator {
     window: Span,
@@ -60,7 +63,7 @@ pub struct Correlator {
     stored: usize,
     /// Per computer, the stored rows by the time after which no future row can join them;
     /// only kept when the correlator evicts (`watch`).
-    expiry: Option<HashMap<Box<str>, BTreeMap<(EventTime, u64), (ProcessRef, SideOf, EventTime)>>>,
+    expiry: Option<ExpiryQueues>,
 }
 
 impl Correlator {

@@ -106,9 +106,15 @@ fn guid_join_ignores_pid_reuse_and_normalizes_guids() {
 #[test]
 fn eviction_drops_only_rows_that_can_no_longer_join() {
     let mut correlator = Correlator::new(WINDOW, JoinBy::ProcessId, true);
-    correlator.add_parent(parent("H", 7, 0.0), |_, _| {}).unwrap();
-    correlator.add_drop(drop("H", 9, 50.0, "x"), |_, _| {}).unwrap();
-    correlator.add_parent(parent("G", 7, 0.0), |_, _| {}).unwrap();
+    correlator
+        .add_parent(parent("H", 7, 0.0), |_, _| {})
+        .unwrap();
+    correlator
+        .add_drop(drop("H", 9, 50.0, "x"), |_, _| {})
+        .unwrap();
+    correlator
+        .add_parent(parent("G", 7, 0.0), |_, _| {})
+        .unwrap();
     // A drop at 180 s can still join the start at 0: nothing of H goes at watermark 180.
     assert_eq!(correlator.evict_before("H", at(50.0)), 0);
     assert_eq!(correlator.evict_before("H", at(180.0)), 1);

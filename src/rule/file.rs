@@ -137,7 +137,10 @@ impl RuleFile {
             } else {
                 continue;
             };
-            let line = text[..entry.span().start.min(text.len())].lines().count().max(1);
+            let line = text[..entry.span().start.min(text.len())]
+                .lines()
+                .count()
+                .max(1);
             return Err(format!("line {line}, key parent.allowlist: {why}"));
         }
         Ok(())

@@ -146,7 +146,7 @@ impl Rule {
             return None;
         }
         let parent_name = kql_lower(&start.parent_process_name);
-        if self.excluded_names.iter().any(|n| *n == parent_name) {
+        if self.excluded_names.contains(&parent_name) {
             return None;
         }
         Some(Parent {

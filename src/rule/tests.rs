@@ -69,7 +69,9 @@ fn windows_is_excluded_as_a_whole_term_only() {
 
 #[test]
 fn discord_directory_is_excluded_by_substring() {
-    assert!(!keeps_parent(r"C:\Users\a\AppData\Local\Discord\app-1.0\Discord.exe"));
+    assert!(!keeps_parent(
+        r"C:\Users\a\AppData\Local\Discord\app-1.0\Discord.exe"
+    ));
     assert!(keeps_parent(r"C:\Users\a\AppData\Local\Discordia\x.exe"));
 }
 
@@ -197,11 +199,7 @@ fn error_of(text: &str) -> String {
 #[test]
 fn unknown_key_is_named_with_its_line() {
     let text = DEFAULT_RULE_TOML.replace("bin = \"10m\"", "bin = \"10m\"\nwindwo = \"5m\"");
-    let line = text
-        .lines()
-        .position(|l| l.starts_with("windwo"))
-        .unwrap()
-        + 1;
+    let line = text.lines().position(|l| l.starts_with("windwo")).unwrap() + 1;
     let message = error_of(&text);
     assert!(message.contains("windwo"), "{message}");
     assert!(message.contains(&format!("line {line}")), "{message}");
@@ -210,9 +208,17 @@ fn unknown_key_is_named_with_its_line() {
 #[test]
 fn bad_values_are_named_with_their_line() {
     for (from, to, expect) in [
-        ("window = \"3m\"", "window = \"3 parsecs\"", "unknown time unit"),
+        (
+            "window = \"3m\"",
+            "window = \"3 parsecs\"",
+            "unknown time unit",
+        ),
         ("window = \"3m\"", "window = \"0m\"", "longer than zero"),
-        ("max_sample_targets = 15", "max_sample_targets = 0", "max_sample_targets"),
+        (
+            "max_sample_targets = 15",
+            "max_sample_targets = 0",
+            "max_sample_targets",
+        ),
         (
             "extension_regex = '\\.([a-z0-9]{1,8})$'",
             "extension_regex = '\\.[a-z0-9]{1,8}$'",
@@ -253,7 +259,8 @@ fn a_user_rule_changes_the_predicates() {
         .replace("window = \"3m\"", "window = \"90s\"");
     let rule = Rule::from_toml(&text, "test.toml").unwrap();
     assert_eq!(rule.window(), Span::from_secs(90));
-    assert!(rule
-        .parent(&start(r"C:\tools\my_temp\x.exe", "x.exe"))
-        .is_none());
+    assert!(
+        rule.parent(&start(r"C:\tools\my_temp\x.exe", "x.exe"))
+            .is_none()
+    );
 }

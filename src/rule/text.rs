@@ -61,11 +61,8 @@ impl TermSet {
                     .chars()
                     .next_back()
                     .is_some_and(is_term_char);
-            let after_ok = !need_end
-                || !lowered[m.end()..]
-                    .chars()
-                    .next()
-                    .is_some_and(is_term_char);
+            let after_ok =
+                !need_end || !lowered[m.end()..].chars().next().is_some_and(is_term_char);
             before_ok && after_ok
         })
     }
@@ -166,7 +163,11 @@ mod tests {
         let set = SubstringSet::new(&[r"\AppData\Local\Discord\"]).unwrap();
         assert!(set.any_in(&kql_lower(r"C:\Users\A\AppData\Local\Discord\Update.exe")));
         assert!(!set.any_in(&kql_lower(r"C:\Users\A\AppData\Local\Discordia\x.exe")));
-        assert!(SubstringSet::new(&[r"\temp\"]).unwrap().any_in(r"c:\x\temp\y"));
+        assert!(
+            SubstringSet::new(&[r"\temp\"])
+                .unwrap()
+                .any_in(r"c:\x\temp\y")
+        );
     }
 
     #[test]

@@ -54,7 +54,11 @@ fn groups_split_on_every_grouping_column() {
     // A different pid with the same image is the same row: pids are not grouping columns.
     assert_eq!(alerts.len(), 3);
     let merged = alerts.iter().find(|a| a.drop_events == 2).unwrap();
-    assert_eq!(merged.process_id, Some(8), "arg_max takes the latest drop's ids");
+    assert_eq!(
+        merged.process_id,
+        Some(8),
+        "arg_max takes the latest drop's ids"
+    );
 }
 
 #[test]
@@ -95,8 +99,14 @@ fn samples_are_distinct_and_capped() {
     let p = parent("H", 7, 0.0);
     let mut pairs = Vec::new();
     for i in 0..40 {
-        pairs.push((p.clone(), drop("H", 7, f64::from(i), &format!("t{i:02}.e{}", i % 13))));
-        pairs.push((p.clone(), drop("H", 7, f64::from(i), &format!("t{i:02}.e{}", i % 13))));
+        pairs.push((
+            p.clone(),
+            drop("H", 7, f64::from(i), &format!("t{i:02}.e{}", i % 13)),
+        ));
+        pairs.push((
+            p.clone(),
+            drop("H", 7, f64::from(i), &format!("t{i:02}.e{}", i % 13)),
+        ));
     }
     let alerts = summarize(&pairs);
     assert_eq!(alerts[0].drop_events, 80);
@@ -125,7 +135,7 @@ fn rows_are_ordered_by_last_seen_descending_then_by_keys() {
     ]);
     let order: Vec<_> = alerts.iter().map(|a| a.computer.as_str()).collect();
     assert_eq!(order, ["B", "A"]);
-    let mut tied = vec![alerts[1].clone(), alerts[0].clone()];
+    let mut tied = [alerts[1].clone(), alerts[0].clone()];
     tied[0].last_seen = tied[1].last_seen;
     tied.sort_by(Alert::output_order);
     assert_eq!(tied[0].computer, "A", "ties go to the smaller computer");

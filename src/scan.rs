@@ -1,0 +1,67 @@
+//! Scanning: one unit of input decoded, normalized and filtered by the rule into kept rows.
+//! Stateless, so units are scanned on worker threads in any order.
+
+use std::sync::Arc;
+
+use crate::event::Event;
+use crate::rule::{Kept, Rule};
+use crate::source::json;
+use crate::source::lines::numbered_lines;
+use crate::source::units::Unit;
+use crate::source::{Position, Problem, Reject};
+use crate::stats::Stats;
+
+/// How many rejected records a unit keeps in full; the rest are only counted.
+pub const PROBLEMS_KEPT: usize = 16;
+
+/// What one unit yields.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    pub kept: Vec<Kept>,
+    pub stats: Stats,
+    /// The unit's first rejected records, in input order (the rest are in `stats`).
+    pub problems: Vec<Problem>,
+}
+
+impl Scanned {
+    fn reject(&mut self, input: &Arc<str>, position: Position, reject: Reject) {
+        self.stats.count_reject(&reject);
+        if self.problems.len() < PROBLEMS_KEPT {
+            self.problems.push(Problem {
+                input: Arc::clone(input),
+                position,
+                reject,
+            });
+        }
+    }
+
+    fn event(&mut self, rule: &Rule, event: &Event<'_>) {
+        self.stats.count_event(event);
+        if let Some(row) = rule.keep(event) {
+            self.kept.push(row);
+        }
+    }
+}
+
+/// Scans one unit.
+pub fn scan(unit: &Unit, rule: &Rule) -> Scanned {
+    let mut out = Scanned::default();
+    match unit {
+        Unit::Lines { input, block } => {
+            out.stats.bytes += block.data.len() as u64;
+            for (number, line) in numbered_lines(block) {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match json::decode(line) {
+                    Ok(event) => out.event(rule, &event),
+                    Err(reject) => out.reject(input, Position::Line(number), reject),
+                }
+            }
+        }
+        Unit::Rejected(problem) => {
+            out.reject(&problem.input, problem.position, problem.reject.clone());
+        }
+    }
+    out
+}

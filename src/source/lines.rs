@@ -1,0 +1,186 @@
+//! Splits a byte stream into blocks of whole lines, numbered, so that line-oriented inputs can
+//! be decoded on several threads while every record keeps its line number.
+
+use std::io::{self, Read};
+
+/// A run of whole lines (the last one may lack its newline at the end of the input).
+#[derive(Debug, Default)]
+pub struct Block {
+    /// The number of the block's first line, from 1.
+    pub first_line: u64,
+    pub data: Vec<u8>,
+}
+
+/// What the reader yields.
+#[derive(Debug)]
+pub enum Piece {
+    Lines(Block),
+    /// A line longer than the limit, skipped unread: its number and length.
+    TooLong {
+        line: u64,
+        bytes: u64,
+    },
+}
+
+/// Reads a stream as [`Piece`]s of about `block_bytes` each.
+pub struct LineBlocks<R> {
+    reader: R,
+    pending: Vec<u8>,
+    next_line: u64,
+    block_bytes: usize,
+    max_line: usize,
+    eof: bool,
+}
+
+impl<R: Read> LineBlocks<R> {
+    /// Blocks of about `block_bytes`; a line longer than `max_line` is skipped and reported.
+    pub fn new(reader: R, block_bytes: usize, max_line: usize) -> LineBlocks<R> {
+        LineBlocks {
+            reader,
+            pending: Vec::new(),
+            next_line: 1,
+            block_bytes: block_bytes.max(1),
+            max_line: max_line.max(1),
+            eof: false,
+        }
+    }
+
+    /// The next piece, or `None` at the end of the stream.
+    pub fn next_piece(&mut self) -> io::Result<Option<Piece>> {
+        loop {
+            let last_newline = memchr::memrchr(b'\n', &self.pending);
+            let enough = self.pending.len() >= self.block_bytes;
+            if let Some(at) = last_newline.filter(|_| enough || self.eof) {
+                let rest = self.pending.split_off(at + 1);
+                return Ok(Some(Piece::Lines(self.take_block(rest))));
+            }
+            if self.eof {
+                if self.pending.is_empty() {
+                    return Ok(None);
+                }
+                return Ok(Some(Piece::Lines(self.take_block(Vec::new()))));
+            }
+            if last_newline.is_none() && self.pending.len() > self.max_line {
+                return self.skip_long_line().map(Some);
+            }
+            self.fill()?;
+        }
+    }
+
+    fn take_block(&mut self, rest: Vec<u8>) -> Block {
+        let data = std::mem::replace(&mut self.pending, rest);
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &data).count() as u64;
+        Block { first_line, data }
+    }
+
+    /// Reads more input onto `pending`, up to a block's worth.
+    fn fill(&mut self) -> io::Result<()> {
+        let start = self.pending.len();
+        let want = self.block_bytes.max(64 * 1024);
+        self.pending.resize(start + want, 0);
+        let got = loop {
+            match self.reader.read(&mut self.pending[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.pending.truncate(start);
+                    return Err(e);
+                }
+            }
+        };
+        self.pending.truncate(start + got);
+        if got == 0 {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    /// Discards the over-long line at the start of `pending`, through its newline.
+    fn skip_long_line(&mut self) -> io::Result<Piece> {
+        let line = self.next_line;
+        let mut bytes = self.pending.len() as u64;
+        self.pending.clear();
+        loop {
+            self.fill()?;
+            if self.eof {
+                break;
+            }
+            if let Some(at) = memchr::memchr(b'\n', &self.pending) {
+                bytes += at as u64;
+                self.pending.drain(..=at);
+                self.next_line += 1;
+                break;
+            }
+            bytes += self.pending.len() as u64;
+            self.pending.clear();
+        }
+        Ok(Piece::TooLong { line, bytes })
+    }
+}
+
+/// The lines of a block with their numbers; a trailing `\r` is removed.
+pub fn numbered_lines(block: &Block) -> impl Iterator<Item = (u64, &[u8])> {
+    let data = &block.data[..];
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    let mut number = block.first_line;
+    body.split(|&b| b == b'\n').map(move |line| {
+        let n = number;
+        number += 1;
+        (n, line.strip_suffix(b"\r").unwrap_or(line))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(input: &str, block: usize, max_line: usize) -> Vec<String> {
+        let mut reader = LineBlocks::new(input.as_bytes(), block, max_line);
+        let mut out = Vec::new();
+        while let Some(piece) = reader.next_piece().unwrap() {
+            match piece {
+                Piece::Lines(b) => {
+                    for (n, line) in numbered_lines(&b) {
+                        out.push(format!("{n}:{}", String::from_utf8_lossy(line)));
+                    }
+                }
+                Piece::TooLong { line, bytes } => out.push(format!("{line}:too long ({bytes})")),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_keep_their_numbers_across_blocks() {
+        let input = "a\nbb\r\nccc\n\ndddd";
+        for block in [1, 2, 3, 5, 100] {
+            assert_eq!(
+                pieces(input, block, 100),
+                ["1:a", "2:bb", "3:ccc", "4:", "5:dddd"],
+                "block size {block}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_and_counted() {
+        let long = "x".repeat(300_000);
+        let input = format!("a\n{long}\nb\n");
+        assert_eq!(
+            pieces(&input, 10, 1000),
+            ["1:a", "2:too long (300000)", "3:b"]
+        );
+    }
+
+    #[test]
+    fn an_over_long_last_line_without_newline_is_skipped() {
+        let input = format!("a\n{}", "x".repeat(200_000));
+        assert_eq!(pieces(&input, 10, 1000), ["1:a", "2:too long (200000)"]);
+    }
+
+    #[test]
+    fn empty_input_has_no_pieces() {
+        assert!(pieces("", 10, 10).is_empty());
+    }
+}
