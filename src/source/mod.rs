@@ -4,6 +4,7 @@
 pub mod json;
 pub mod lines;
 pub mod reject;
+pub mod sysmon;
 pub mod units;
 
 use std::fmt;

@@ -1,6 +1,7 @@
 //! JSON records: one object decoded into a normalized [`Event`], whatever the layout it is
-//! written in.
+//! written in (see [`layouts`]).
 
+mod layouts;
 mod normalized;
 pub mod value;
 
@@ -8,12 +9,12 @@ use serde::de::Deserialize;
 
 use crate::event::Event;
 use crate::source::reject::Reject;
-use normalized::Normalized;
+use layouts::AnyLayout;
 
 /// Decodes one JSON object into an event.
 pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let record = match Normalized::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
+    let record = match AnyLayout::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
         Ok(record) => record,
         Err(_) => return Err(explain(bytes)),
     };
@@ -23,7 +24,7 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
 /// Re-reads a record that failed, tracking the path, to say which field was wrong.
 fn explain(bytes: &[u8]) -> Reject {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let why = match serde_path_to_error::deserialize::<_, Normalized<'_>>(&mut de) {
+    let why = match serde_path_to_error::deserialize::<_, AnyLayout<'_>>(&mut de) {
         Ok(_) => match de.end() {
             Ok(()) => "unreadable".to_string(),
             Err(e) => format!("trailing characters after the object ({e})"),

@@ -1,8 +1,6 @@
 //! The normalized layout: the rule's own columns, one event per object
 //! (`event_id`, `time_generated`, `computer`, `process_id`, ...).
 
-use serde::Deserialize;
-
 use super::value::{JsonId, Text};
 use crate::event::{Event, FILE_CREATE, PROCESS_CREATE, Pid};
 use crate::event::{FileCreate, ProcessCreate};
@@ -10,35 +8,22 @@ use crate::source::reject::Reject;
 use crate::time::EventTime;
 
 /// The normalized columns; every one optional so that a missing one can be named.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub struct Normalized<'a> {
     pub event_id: Option<JsonId>,
-    #[serde(borrow)]
     pub time_generated: Option<Text<'a>>,
-    #[serde(borrow)]
     pub computer: Text<'a>,
     pub process_id: JsonId,
-    #[serde(borrow)]
     pub process_guid: Text<'a>,
-    #[serde(borrow)]
     pub process_path: Text<'a>,
-    #[serde(borrow)]
     pub command_line: Text<'a>,
     pub parent_process_id: JsonId,
-    #[serde(borrow)]
     pub parent_process_guid: Text<'a>,
-    #[serde(borrow)]
     pub parent_process_path: Text<'a>,
-    #[serde(borrow)]
     pub parent_process_name: Text<'a>,
-    #[serde(borrow)]
     pub parent_command_line: Text<'a>,
-    #[serde(borrow)]
     pub user_name: Text<'a>,
-    #[serde(borrow)]
     pub target_filename: Text<'a>,
-    #[serde(borrow)]
     pub file_ext: Text<'a>,
 }
 
