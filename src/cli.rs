@@ -11,6 +11,7 @@ use foothold::correlate::JoinBy;
 use foothold::hunt::HuntOptions;
 use foothold::rule::Rule;
 use foothold::sink::Format;
+use foothold::source::detect::InputFormat;
 use foothold::source::units::ReadLimits;
 
 const EXIT_CODES: &str = "\
@@ -58,6 +59,10 @@ pub struct HuntArgs {
     #[arg(short, long, value_name = "FILE")]
     pub rule: Option<PathBuf>,
 
+    /// Record format of the inputs. Default: detected per file from its content.
+    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
+    pub input_format: InputFormatArg,
+
     /// Join starts and file creates on the process id (the KQL's way) or on Sysmon's
     /// ProcessGuid (immune to PID reuse; a departure from the KQL).
     #[arg(long, value_enum, default_value_t = CorrelateBy::Pid)]
@@ -101,6 +106,17 @@ pub enum FormatArg {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Auto,
+    Evtx,
+    Xml,
+    /// JSON objects one per line, in an array, or concatenated.
+    Json,
+    /// Strictly one JSON object per line.
+    Ndjson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,6 +171,13 @@ impl HuntArgs {
                 },
                 threads: self.threads,
                 strict: self.strict,
+                input_format: match self.input_format {
+                    InputFormatArg::Auto => InputFormat::Auto,
+                    InputFormatArg::Evtx => InputFormat::Evtx,
+                    InputFormatArg::Xml => InputFormat::Xml,
+                    InputFormatArg::Json => InputFormat::Json,
+                    InputFormatArg::Ndjson => InputFormat::Ndjson,
+                },
                 limits: ReadLimits {
                     max_record_bytes: self.max_record_bytes,
                     ..ReadLimits::default()

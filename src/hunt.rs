@@ -10,6 +10,7 @@ use crate::correlate::JoinBy;
 use crate::engine::{Engine, EngineCounts};
 use crate::rule::Rule;
 use crate::scan::{Scanned, scan};
+use crate::source::detect::InputFormat;
 use crate::source::units::{ReadLimits, Units};
 use crate::source::{Input, Position, Problem, Reject};
 use crate::stats::Stats;
@@ -24,6 +25,8 @@ pub struct HuntOptions {
     pub threads: usize,
     /// Fail at the first rejected record.
     pub strict: bool,
+    /// The record format, or `Auto` to detect it per input.
+    pub input_format: InputFormat,
     pub limits: ReadLimits,
 }
 
@@ -75,7 +78,7 @@ pub fn hunt(
         .build()
         .map_err(|e| HuntError::Threads(e.to_string()))?;
     let threads = pool.current_num_threads();
-    let mut units = Units::new(inputs, options.limits);
+    let mut units = Units::new(inputs, options.input_format, options.limits);
     let mut engine = Engine::new(&options.rule, options.join_by, false, false);
     let mut stats = Stats::default();
     let mut failed_inputs = 0;
@@ -87,8 +90,8 @@ pub fn hunt(
             let (next, scanned) = rayon::join(
                 || units.next_batch(max_units, max_bytes),
                 || {
-                    batch
-                        .par_iter()
+                    std::mem::take(&mut batch)
+                        .into_par_iter()
                         .map(|unit| scan(unit, &options.rule))
                         .collect::<Vec<Scanned>>()
                 },
@@ -115,7 +118,7 @@ pub fn hunt(
         }
         Ok(())
     })?;
-    stats.inputs = units.opened;
+    stats.inputs = units.streams;
     let counts = engine.counts();
     Ok(HuntOutcome {
         alerts: engine.finish(),

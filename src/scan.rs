@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::event::Event;
 use crate::rule::{Kept, Rule};
-use crate::source::json;
+use crate::source::framing::Mark;
 use crate::source::lines::numbered_lines;
-use crate::source::units::Unit;
+use crate::source::units::{RecordSyntax, Unit};
+use crate::source::{evtx, json, xml};
 use crate::source::{Position, Problem, Reject};
 use crate::stats::Stats;
 
@@ -44,23 +45,63 @@ impl Scanned {
 }
 
 /// Scans one unit.
-pub fn scan(unit: &Unit, rule: &Rule) -> Scanned {
+pub fn scan(unit: Unit, rule: &Rule) -> Scanned {
     let mut out = Scanned::default();
+    out.stats.bytes += unit.bytes() as u64;
     match unit {
         Unit::Lines { input, block } => {
-            out.stats.bytes += block.data.len() as u64;
-            for (number, line) in numbered_lines(block) {
+            for (number, line) in numbered_lines(&block) {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 match json::decode(line) {
                     Ok(event) => out.event(rule, &event),
-                    Err(reject) => out.reject(input, Position::Line(number), reject),
+                    Err(reject) => out.reject(&input, Position::Line(number), reject),
                 }
             }
         }
+        Unit::Framed {
+            input,
+            syntax,
+            block,
+        } => {
+            for mark in &block.marks {
+                match mark {
+                    Mark::Record { line, bytes } => {
+                        let record = &block.data[bytes.clone()];
+                        let decoded = match syntax {
+                            RecordSyntax::Json => json::decode(record),
+                            RecordSyntax::Xml => xml::decode(record),
+                        };
+                        match decoded {
+                            Ok(event) => out.event(rule, &event),
+                            Err(reject) => out.reject(&input, Position::Line(*line), reject),
+                        }
+                    }
+                    Mark::Broken { line, why } => {
+                        out.reject(&input, Position::Line(*line), Reject::Syntax(why.to_string()))
+                    }
+                }
+            }
+        }
+        Unit::EvtxChunk {
+            input,
+            number,
+            data,
+        } => {
+            let mut rejects = Vec::new();
+            evtx::decode_chunk(
+                number,
+                data,
+                |event| out.event(rule, event),
+                |position, reject| rejects.push((position, reject)),
+            );
+            for (position, reject) in rejects {
+                out.reject(&input, position, reject);
+            }
+        }
         Unit::Rejected(problem) => {
-            out.reject(&problem.input, problem.position, problem.reject.clone());
+            out.reject(&problem.input, problem.position, problem.reject);
         }
     }
     out

@@ -1,11 +1,16 @@
 //! Sources: where events come from (files, directories, stdin), in which format, and how
 //! each record is decoded into a normalized [`crate::event::Event`].
 
+pub mod detect;
+pub mod evtx;
+pub mod framing;
 pub mod json;
 pub mod lines;
+pub mod open;
 pub mod reject;
 pub mod sysmon;
 pub mod units;
+pub mod xml;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,19 +1,41 @@
-//! Cuts the inputs into units of work (blocks of lines, for now), in input order, so that
-//! workers can decode them in parallel while every record keeps its place.
+//! Cuts the inputs into units of work, in input order: blocks of lines, blocks of framed
+//! records, EVTX chunks. Workers decode units in parallel while every record keeps its place.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::sync::Arc;
 
+use super::detect::{Framing, InputFormat, detect};
+use super::evtx::{self, EvtxChunks};
+use super::framing::{FramedBlock, FramedBlocks, JsonScanner, XmlScanner};
 use super::lines::{Block, LineBlocks, Piece};
+use super::open::{ByteCounter, Opened, Stream, ZipMembers, open};
 use super::{Input, Position, Problem, Reject};
+
+/// How the records of a framed block are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordSyntax {
+    Json,
+    Xml,
+}
 
 /// One unit of work.
 #[derive(Debug)]
 pub enum Unit {
-    /// Whole lines of a line-oriented input.
+    /// Whole lines of NDJSON.
     Lines { input: Arc<str>, block: Block },
-    /// A record that was rejected before it could be decoded.
+    /// Whole records of a JSON or XML document.
+    Framed {
+        input: Arc<str>,
+        syntax: RecordSyntax,
+        block: FramedBlock,
+    },
+    /// One EVTX chunk.
+    EvtxChunk {
+        input: Arc<str>,
+        number: u64,
+        data: Vec<u8>,
+    },
+    /// A problem found while reading, before any record could be decoded.
     Rejected(Problem),
 }
 
@@ -22,6 +44,8 @@ impl Unit {
     pub fn bytes(&self) -> usize {
         match self {
             Unit::Lines { block, .. } => block.data.len(),
+            Unit::Framed { block, .. } => block.data.len(),
+            Unit::EvtxChunk { data, .. } => data.len(),
             Unit::Rejected(_) => 0,
         }
     }
@@ -30,7 +54,7 @@ impl Unit {
 /// Limits of the reader.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadLimits {
-    /// About how many bytes a unit of lines holds.
+    /// About how many bytes a unit of lines or records holds.
     pub block_bytes: usize,
     /// The longest record accepted; longer ones are skipped and reported.
     pub max_record_bytes: usize,
@@ -45,30 +69,45 @@ impl Default for ReadLimits {
     }
 }
 
-/// The open input being cut.
-struct Current {
-    name: Arc<str>,
-    lines: LineBlocks<Box<dyn Read + Send>>,
+type Reader = Box<dyn Read + Send>;
+
+/// The stream being cut.
+enum Cutter {
+    Lines(LineBlocks<Reader>),
+    Json(FramedBlocks<Reader, JsonScanner>),
+    Xml(FramedBlocks<Reader, XmlScanner>),
+    Evtx(EvtxChunks<Reader>),
 }
 
 /// Yields the units of a list of inputs, one input after the other.
 pub struct Units {
     inputs: std::vec::IntoIter<Input>,
-    current: Option<Current>,
+    members: Option<ZipMembers>,
+    current: Option<(Arc<str>, Cutter)>,
     limits: ReadLimits,
-    /// Inputs opened so far.
-    pub opened: u64,
+    format: InputFormat,
+    counter: ByteCounter,
+    /// Streams opened so far (files, stdin, archive members).
+    pub streams: u64,
 }
 
 impl Units {
-    /// Units of `inputs`, read in order.
-    pub fn new(inputs: Vec<Input>, limits: ReadLimits) -> Units {
+    /// Units of `inputs`, read in order, in `format` (or each detected).
+    pub fn new(inputs: Vec<Input>, format: InputFormat, limits: ReadLimits) -> Units {
         Units {
             inputs: inputs.into_iter(),
+            members: None,
             current: None,
             limits,
-            opened: 0,
+            format,
+            counter: ByteCounter::default(),
+            streams: 0,
         }
+    }
+
+    /// Counts the bytes read from the inputs' files (compressed, for compressed ones).
+    pub fn counter(&self) -> ByteCounter {
+        self.counter.clone()
     }
 
     /// Up to `max_units` units or about `max_bytes` bytes, whichever comes first; empty at
@@ -90,62 +129,130 @@ impl Units {
 
     fn next_unit(&mut self) -> Option<Unit> {
         loop {
-            if let Some(current) = &mut self.current {
-                let name = Arc::clone(&current.name);
-                match current.lines.next_piece() {
-                    Ok(Some(Piece::Lines(block))) => {
-                        return Some(Unit::Lines { input: name, block });
-                    }
-                    Ok(Some(Piece::TooLong { line, .. })) => {
-                        return Some(Unit::Rejected(Problem {
-                            input: name,
-                            position: Position::Line(line),
-                            reject: Reject::TooLong {
-                                limit: self.limits.max_record_bytes,
-                            },
-                        }));
-                    }
+            if let Some((name, cutter)) = &mut self.current {
+                let name = Arc::clone(name);
+                match cut(cutter, &name, self.limits) {
+                    Ok(Some(unit)) => return Some(unit),
                     Ok(None) => self.current = None,
                     Err(e) => {
                         self.current = None;
-                        return Some(Unit::Rejected(Problem {
-                            input: name,
-                            position: Position::Input,
-                            reject: Reject::Unreadable(e.to_string()),
-                        }));
+                        return Some(rejected(name, Position::Input, Reject::Unreadable(e.to_string())));
                     }
                 }
                 continue;
             }
-            let input = self.inputs.next()?;
-            let name = input.name();
-            match open(&input) {
-                Ok(reader) => {
-                    self.opened += 1;
-                    self.current = Some(Current {
-                        name,
-                        lines: LineBlocks::new(
-                            reader,
-                            self.limits.block_bytes,
-                            self.limits.max_record_bytes,
-                        ),
-                    });
+            if let Some(members) = &mut self.members {
+                match members.next_member() {
+                    Some(Ok(stream)) => {
+                        if let Some(unit) = self.start(stream) {
+                            return Some(unit);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        return Some(rejected(
+                            Arc::from("archive member"),
+                            Position::Input,
+                            Reject::Unreadable(e.to_string()),
+                        ));
+                    }
+                    None => self.members = None,
                 }
+                continue;
+            }
+            let input = self.inputs.next()?;
+            match open(&input, &self.counter) {
+                Ok(Opened::Stream(stream)) => {
+                    if let Some(unit) = self.start(stream) {
+                        return Some(unit);
+                    }
+                }
+                Ok(Opened::Zip(members)) => self.members = Some(members),
                 Err(e) => {
-                    return Some(Unit::Rejected(Problem {
-                        input: name,
-                        position: Position::Input,
-                        reject: Reject::Unreadable(e.to_string()),
-                    }));
+                    return Some(rejected(input.name(), Position::Input, Reject::Unreadable(e.to_string())));
                 }
             }
         }
     }
+
+    /// Starts cutting a stream; a stream of no known format is rejected whole.
+    fn start(&mut self, stream: Stream) -> Option<Unit> {
+        self.streams += 1;
+        let limits = self.limits;
+        let cutter = match detect(&stream.head, self.format) {
+            Framing::Evtx => Cutter::Evtx(EvtxChunks::new(stream.reader)),
+            Framing::JsonLines => Cutter::Lines(LineBlocks::new(
+                stream.reader,
+                limits.block_bytes,
+                limits.max_record_bytes,
+            )),
+            Framing::JsonDocument => Cutter::Json(FramedBlocks::new(
+                stream.reader,
+                JsonScanner::default(),
+                limits.block_bytes,
+                limits.max_record_bytes,
+            )),
+            Framing::Xml => Cutter::Xml(FramedBlocks::new(
+                stream.reader,
+                XmlScanner::default(),
+                limits.block_bytes,
+                limits.max_record_bytes,
+            )),
+            Framing::Unknown if stream.head.is_empty() => return None,
+            Framing::Unknown => {
+                return Some(rejected(
+                    stream.name,
+                    Position::Input,
+                    Reject::UnknownLayout(
+                        "not EVTX, event XML or JSON (force a format with --input-format)"
+                            .to_string(),
+                    ),
+                ));
+            }
+        };
+        self.current = Some((stream.name, cutter));
+        None
+    }
 }
 
-fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
-    match input {
-        Input::Stdin => Ok(Box::new(io::stdin())),
-        Input::File(path) => Ok(Box::new(File::open(path)?)),
-    }
+fn rejected(input: Arc<str>, position: Position, reject: Reject) -> Unit {
+    Unit::Rejected(Problem {
+        input,
+        position,
+        reject,
+    })
+}
+
+/// The next unit of a stream.
+fn cut(cutter: &mut Cutter, name: &Arc<str>, limits: ReadLimits) -> std::io::Result<Option<Unit>> {
+    let input = Arc::clone(name);
+    Ok(match cutter {
+        Cutter::Lines(lines) => lines.next_piece()?.map(|piece| match piece {
+            Piece::Lines(block) => Unit::Lines { input, block },
+            Piece::TooLong { line, .. } => rejected(
+                input,
+                Position::Line(line),
+                Reject::TooLong {
+                    limit: limits.max_record_bytes,
+                },
+            ),
+        }),
+        Cutter::Json(framed) => framed.next_block()?.map(|block| Unit::Framed {
+            input,
+            syntax: RecordSyntax::Json,
+            block,
+        }),
+        Cutter::Xml(framed) => framed.next_block()?.map(|block| Unit::Framed {
+            input,
+            syntax: RecordSyntax::Xml,
+            block,
+        }),
+        Cutter::Evtx(chunks) => chunks.next_piece()?.map(|piece| match piece {
+            evtx::Piece::Chunk { number, data } => Unit::EvtxChunk {
+                input,
+                number,
+                data,
+            },
+            evtx::Piece::Broken { position, reject } => rejected(input, position, reject),
+        }),
+    })
 }

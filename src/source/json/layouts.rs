@@ -5,7 +5,7 @@
 //! |---|---|---|---|---|
 //! | `evtx_dump` | `Event.System` | `Provider.Name`, `Channel` | `Computer` | `TimeCreated.SystemTime` |
 //! | Elastic ECS | `winlog` | `winlog.provider_name`, `winlog.channel` | `winlog.computer_name` | `@timestamp` |
-//! | winlogbeat 6 | `event_data` | `source_name`, `log_name` | `computer_name` | `@timestamp` |
+//! | winlogbeat 6 | `event_data`, `source_name`, `log_name` or `computer_name` | `source_name`, `log_name` | `computer_name` | `@timestamp` |
 //! | Sentinel `WindowsEvent` | `EventData` (a JSON string) | `Provider`, `Channel` | `Computer` | `TimeGenerated` |
 //! | NXLog / OTRF flat | `EventID` | `SourceName`, `Channel` | `Hostname` | `TimeCreated`, `@timestamp` |
 //! | normalized | `event_id` | (not checked) | `computer` | (none) |
@@ -253,7 +253,11 @@ impl<'a> AnyLayout<'a> {
             }
             .normalize();
         }
-        if let Some(data) = self.event_data {
+        let winlogbeat6 = self.event_data.is_some()
+            || self.source_name.is_some()
+            || self.log_name.is_some()
+            || self.computer_name.is_some();
+        if winlogbeat6 {
             return SysmonRecord {
                 provider: cow(self.source_name),
                 channel: cow(self.log_name),
@@ -261,7 +265,7 @@ impl<'a> AnyLayout<'a> {
                 computer: self.computer_name.map(Text::into_cow).unwrap_or_default(),
                 time_created: None,
                 layout_time: cow(self.at_timestamp),
-                data,
+                data: self.event_data.unwrap_or_default(),
                 message: None,
             }
             .normalize();
