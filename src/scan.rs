@@ -8,8 +8,8 @@ use crate::rule::{Kept, Rule};
 use crate::source::framing::Mark;
 use crate::source::lines::numbered_lines;
 use crate::source::units::{RecordSyntax, Unit};
-use crate::source::{evtx, json, xml};
 use crate::source::{Position, Problem, Reject};
+use crate::source::{evtx, json, xml};
 use crate::stats::Stats;
 
 /// How many rejected records a unit keeps in full; the rest are only counted.
@@ -78,9 +78,11 @@ pub fn scan(unit: Unit, rule: &Rule) -> Scanned {
                             Err(reject) => out.reject(&input, Position::Line(*line), reject),
                         }
                     }
-                    Mark::Broken { line, why } => {
-                        out.reject(&input, Position::Line(*line), Reject::Syntax(why.to_string()))
-                    }
+                    Mark::Broken { line, why } => out.reject(
+                        &input,
+                        Position::Line(*line),
+                        Reject::Syntax(why.to_string()),
+                    ),
                 }
             }
         }

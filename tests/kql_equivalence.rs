@@ -7,7 +7,7 @@ use std::io::Write;
 
 use proptest::prelude::*;
 
-use common::generate::{GenEvent, event, render};
+use common::generate::{RefEvent, event, render};
 use common::reference::{check, kql};
 use foothold::hunt::{HuntOptions, Silent, hunt};
 use foothold::source::Input;
@@ -50,7 +50,7 @@ proptest! {
         files in 1usize..4,
         threads in 1usize..3,
     ) {
-        let events: Vec<GenEvent> = shuffled.iter().map(|(e, _)| e.clone()).collect();
+        let events: Vec<RefEvent> = shuffled.iter().map(|(e, _)| e.clone()).collect();
         let lines: Vec<String> = shuffled.iter().map(|(e, v)| render(e, *v)).collect();
         let got = run_hunt(&lines, files, threads);
         if let Err(why) = check(&kql(&events), &got) {

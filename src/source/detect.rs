@@ -93,6 +93,9 @@ mod tests {
     fn a_forced_format_wins() {
         assert_eq!(detect(b"garbage", InputFormat::Evtx), Framing::Evtx);
         assert_eq!(detect(b"{\n", InputFormat::Ndjson), Framing::JsonLines);
-        assert_eq!(detect(b"{\"a\":1}\n", InputFormat::Json), Framing::JsonLines);
+        assert_eq!(
+            detect(b"{\"a\":1}\n", InputFormat::Json),
+            Framing::JsonLines
+        );
     }
 }

@@ -60,11 +60,17 @@ impl<R: Read> EvtxChunks<R> {
                 Ok(h) if got == HEADER_BYTES => self.declared_chunks = u64::from(h.chunk_count),
                 Ok(_) => {
                     self.done = true;
-                    return Ok(Some(broken(Position::Offset(0), "EVTX file header cut short")));
+                    return Ok(Some(broken(
+                        Position::Offset(0),
+                        "EVTX file header cut short",
+                    )));
                 }
                 Err(e) => {
                     self.done = true;
-                    return Ok(Some(broken(Position::Offset(0), &format!("bad EVTX file header: {e}"))));
+                    return Ok(Some(broken(
+                        Position::Offset(0),
+                        &format!("bad EVTX file header: {e}"),
+                    )));
                 }
             }
         }
@@ -84,7 +90,9 @@ impl<R: Read> EvtxChunks<R> {
                 }
                 return Ok(Some(broken(
                     Position::Chunk(number),
-                    &format!("chunk cut short ({got} of {CHUNK_BYTES} bytes): the file is truncated"),
+                    &format!(
+                        "chunk cut short ({got} of {CHUNK_BYTES} bytes): the file is truncated"
+                    ),
                 )));
             }
             // Preallocated space: chunks never written.
@@ -96,7 +104,10 @@ impl<R: Read> EvtxChunks<R> {
                     // Past the chunks the header counts: stale or unused space.
                     continue;
                 }
-                return Ok(Some(broken(Position::Chunk(number), "bad chunk magic: not an EVTX chunk")));
+                return Ok(Some(broken(
+                    Position::Chunk(number),
+                    "bad chunk magic: not an EVTX chunk",
+                )));
             }
             return Ok(Some(Piece::Chunk { number, data }));
         }
@@ -129,7 +140,12 @@ pub fn decode_chunk(
 ) {
     let mut chunk_data = match EvtxChunkData::new(data, false) {
         Ok(chunk) => chunk,
-        Err(e) => return on_reject(Position::Chunk(number), Reject::Syntax(format!("bad chunk: {e}"))),
+        Err(e) => {
+            return on_reject(
+                Position::Chunk(number),
+                Reject::Syntax(format!("bad chunk: {e}")),
+            );
+        }
     };
     if !chunk_data.validate_checksum() {
         on_reject(
@@ -139,24 +155,38 @@ pub fn decode_chunk(
     }
     let mut chunk = match chunk_data.parse(Arc::clone(&SETTINGS)) {
         Ok(chunk) => chunk,
-        Err(e) => return on_reject(Position::Chunk(number), Reject::Syntax(format!("bad chunk: {e}"))),
+        Err(e) => {
+            return on_reject(
+                Position::Chunk(number),
+                Reject::Syntax(format!("bad chunk: {e}")),
+            );
+        }
     };
     for record in chunk.iter() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                on_reject(Position::Chunk(number), Reject::Syntax(format!("bad record: {e}")));
+                on_reject(
+                    Position::Chunk(number),
+                    Reject::Syntax(format!("bad record: {e}")),
+                );
                 continue;
             }
         };
         let id = record.event_record_id;
-        let position = Position::Record { chunk: number, record: id };
+        let position = Position::Record {
+            chunk: number,
+            record: id,
+        };
         match record.into_json_bytes() {
             Ok(rendered) => match json::decode(&rendered.data) {
                 Ok(event) => on_event(&event),
                 Err(reject) => on_reject(position, reject),
             },
-            Err(e) => on_reject(position, Reject::Syntax(format!("record cannot be rendered: {e}"))),
+            Err(e) => on_reject(
+                position,
+                Reject::Syntax(format!("record cannot be rendered: {e}")),
+            ),
         }
     }
 }

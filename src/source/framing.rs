@@ -252,7 +252,10 @@ pub struct XmlScanner {
 
 impl Default for XmlScanner {
     fn default() -> XmlScanner {
-        XmlScanner { open: None, line: 1 }
+        XmlScanner {
+            open: None,
+            line: 1,
+        }
     }
 }
 
@@ -489,8 +492,14 @@ mod tests {
 
     #[test]
     fn arrays_one_line_or_many() {
-        assert_eq!(json("[{\"a\":1},{\"b\":[2]}]"), ["1:{\"a\":1}", "1:{\"b\":[2]}"]);
-        assert_eq!(json("[\n  {\"a\":1},\n  {\"b\":2}\n]\n"), ["2:{\"a\":1}", "3:{\"b\":2}"]);
+        assert_eq!(
+            json("[{\"a\":1},{\"b\":[2]}]"),
+            ["1:{\"a\":1}", "1:{\"b\":[2]}"]
+        );
+        assert_eq!(
+            json("[\n  {\"a\":1},\n  {\"b\":2}\n]\n"),
+            ["2:{\"a\":1}", "3:{\"b\":2}"]
+        );
     }
 
     #[test]
@@ -515,7 +524,10 @@ mod tests {
         let input = format!("{{\"a\":1}}\n{long}\n{{\"b\":2}}\n");
         let got = frame(&input, JsonScanner::default(), 100, 1000);
         assert_eq!(got[0], "1:{\"a\":1}");
-        assert!(got[1].starts_with("2!record longer than the limit"), "{got:?}");
+        assert!(
+            got[1].starts_with("2!record longer than the limit"),
+            "{got:?}"
+        );
         assert_eq!(got[2], "3:{\"b\":2}");
         assert_eq!(got.len(), 3);
     }

@@ -169,7 +169,10 @@ pub struct ZipMembers {
 }
 
 impl ZipMembers {
-    fn start<R: Read + Seek + Send + 'static>(archive: Arc<str>, reader: R) -> io::Result<ZipMembers> {
+    fn start<R: Read + Seek + Send + 'static>(
+        archive: Arc<str>,
+        reader: R,
+    ) -> io::Result<ZipMembers> {
         let mut zip = zip::ZipArchive::new(reader).map_err(io::Error::other)?;
         let (tx, rx) = bounded(8);
         std::thread::spawn(move || {

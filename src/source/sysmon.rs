@@ -5,7 +5,9 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use crate::event::{Event, FILE_CREATE, FileCreate, PROCESS_CREATE, Pid, ProcessCreate, image_name};
+use crate::event::{
+    Event, FILE_CREATE, FileCreate, PROCESS_CREATE, Pid, ProcessCreate, image_name,
+};
 use crate::source::json::value::{JsonId, Text};
 use crate::source::reject::Reject;
 use crate::time::EventTime;
@@ -135,7 +137,12 @@ impl<'a> SysmonRecord<'a> {
         if event_id != PROCESS_CREATE && event_id != FILE_CREATE {
             return Ok(Event::Other { event_id });
         }
-        let utc_time = self.data.utc_time.as_ref().map(|t| t.get()).filter(|t| !t.is_empty());
+        let utc_time = self
+            .data
+            .utc_time
+            .as_ref()
+            .map(|t| t.get())
+            .filter(|t| !t.is_empty());
         let time = if let Some(text) = utc_time {
             parse_time("UtcTime", text)?
         } else if let Some(text) = present(&self.time_created) {
@@ -187,7 +194,10 @@ impl<'a> SysmonRecord<'a> {
 mod tests {
     use super::*;
 
-    fn record(provider: Option<&'static str>, channel: Option<&'static str>) -> SysmonRecord<'static> {
+    fn record(
+        provider: Option<&'static str>,
+        channel: Option<&'static str>,
+    ) -> SysmonRecord<'static> {
         SysmonRecord {
             provider: provider.map(Cow::Borrowed),
             channel: channel.map(Cow::Borrowed),
@@ -205,10 +215,16 @@ mod tests {
     #[test]
     fn only_sysmon_counts_by_provider_then_channel() {
         let sysmon = |p, c| matches!(record(p, c).normalize(), Ok(Event::FileCreate(_)));
-        assert!(sysmon(Some("Microsoft-Windows-Sysmon"), Some("ForwardedEvents")));
+        assert!(sysmon(
+            Some("Microsoft-Windows-Sysmon"),
+            Some("ForwardedEvents")
+        ));
         assert!(sysmon(Some("microsoft-windows-sysmon"), None));
         assert!(sysmon(None, Some("microsoft-windows-sysmon/operational")));
-        assert!(!sysmon(Some("Microsoft-Windows-Winsock-WS2HELP"), Some(CHANNEL)));
+        assert!(!sysmon(
+            Some("Microsoft-Windows-Winsock-WS2HELP"),
+            Some(CHANNEL)
+        ));
         assert!(!sysmon(None, Some("Security")));
         assert!(!sysmon(None, None));
     }
@@ -218,7 +234,9 @@ mod tests {
         let mut r = record(Some(PROVIDER), None);
         r.time_created = Some(Cow::Borrowed("2024-05-01T13:00:00Z"));
         r.layout_time = Some(Cow::Borrowed("2024-05-01T14:00:00Z"));
-        let Ok(Event::FileCreate(f)) = r.normalize() else { panic!() };
+        let Ok(Event::FileCreate(f)) = r.normalize() else {
+            panic!()
+        };
         assert_eq!(f.time, EventTime::parse("2024-05-01T10:00:00Z").unwrap());
     }
 
@@ -228,12 +246,16 @@ mod tests {
         r.data.utc_time = None;
         r.time_created = Some(Cow::Borrowed("2024-05-01T13:00:00Z"));
         r.layout_time = Some(Cow::Borrowed("2024-05-01T14:00:00Z"));
-        let Ok(Event::FileCreate(f)) = r.normalize() else { panic!() };
+        let Ok(Event::FileCreate(f)) = r.normalize() else {
+            panic!()
+        };
         assert_eq!(f.time, EventTime::parse("2024-05-01T13:00:00Z").unwrap());
         let mut r = record(Some(PROVIDER), None);
         r.data.utc_time = None;
         r.layout_time = Some(Cow::Borrowed("2024-05-01T14:00:00Z"));
-        let Ok(Event::FileCreate(f)) = r.normalize() else { panic!() };
+        let Ok(Event::FileCreate(f)) = r.normalize() else {
+            panic!()
+        };
         assert_eq!(f.time, EventTime::parse("2024-05-01T14:00:00Z").unwrap());
     }
 
@@ -244,19 +266,25 @@ mod tests {
         r.time_created = Some(Cow::Borrowed("2024-05-01T13:00:00Z"));
         assert!(matches!(
             r.normalize(),
-            Err(Reject::BadValue { field: "UtcTime", .. })
+            Err(Reject::BadValue {
+                field: "UtcTime",
+                ..
+            })
         ));
     }
 
     #[test]
     fn pid_comes_from_the_message_only_when_event_data_lacks_it() {
-        let message = "Process Create:\r\nUtcTime: x\r\nParentProcessId: 99\r\nProcessId: 4544\r\nImage: a";
+        let message =
+            "Process Create:\r\nUtcTime: x\r\nParentProcessId: 99\r\nProcessId: 4544\r\nImage: a";
         assert_eq!(pid_from_message(message), Pid::Valid(4544));
         assert_eq!(pid_from_message("ParentProcessId: 99"), Pid::Missing);
         let mut r = record(Some(PROVIDER), None);
         r.data.process_id = JsonId(Pid::Missing);
         r.message = Some(Cow::Borrowed(message));
-        let Ok(Event::FileCreate(f)) = r.normalize() else { panic!() };
+        let Ok(Event::FileCreate(f)) = r.normalize() else {
+            panic!()
+        };
         assert_eq!(f.process_id, Pid::Valid(4544));
     }
 
@@ -265,7 +293,9 @@ mod tests {
         let mut r = record(Some(PROVIDER), None);
         r.event_id = JsonId(Pid::Valid(1));
         r.data.parent_image = Text(Cow::Borrowed(r"C:\Users\a\Desktop\Dropper.EXE"));
-        let Ok(Event::ProcessCreate(p)) = r.normalize() else { panic!() };
+        let Ok(Event::ProcessCreate(p)) = r.normalize() else {
+            panic!()
+        };
         assert_eq!(p.parent_process_name, "Dropper.EXE");
         assert_eq!(p.parent_process_path, r"C:\Users\a\Desktop\Dropper.EXE");
     }

@@ -136,7 +136,11 @@ impl Units {
                     Ok(None) => self.current = None,
                     Err(e) => {
                         self.current = None;
-                        return Some(rejected(name, Position::Input, Reject::Unreadable(e.to_string())));
+                        return Some(rejected(
+                            name,
+                            Position::Input,
+                            Reject::Unreadable(e.to_string()),
+                        ));
                     }
                 }
                 continue;
@@ -168,7 +172,11 @@ impl Units {
                 }
                 Ok(Opened::Zip(members)) => self.members = Some(members),
                 Err(e) => {
-                    return Some(rejected(input.name(), Position::Input, Reject::Unreadable(e.to_string())));
+                    return Some(rejected(
+                        input.name(),
+                        Position::Input,
+                        Reject::Unreadable(e.to_string()),
+                    ));
                 }
             }
         }

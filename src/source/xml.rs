@@ -37,7 +37,8 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
     let mut reader = Reader::from_str(text);
     let mut places: Vec<Place> = Vec::new();
     let mut reading: Option<(Field<'_>, usize, usize)> = None;
-    let syntax = |e: quick_xml::Error, at: u64| Reject::Syntax(format!("invalid XML at byte {at}: {e}"));
+    let syntax =
+        |e: quick_xml::Error, at: u64| Reject::Syntax(format!("invalid XML at byte {at}: {e}"));
     loop {
         let before = reader.buffer_position() as usize;
         let event = reader
@@ -73,7 +74,9 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
                 }
             }
             XmlEvent::Eof => {
-                return Err(Reject::Syntax("XML record ends inside an element".to_string()));
+                return Err(Reject::Syntax(
+                    "XML record ends inside an element".to_string(),
+                ));
             }
             _ => {}
         }
@@ -142,7 +145,8 @@ fn attribute<'a>(
         if attr.key.local_name().as_ref() != key {
             continue;
         }
-        let bad = |e: quick_xml::escape::EscapeError| Reject::Syntax(format!("bad XML escape: {e}"));
+        let bad =
+            |e: quick_xml::escape::EscapeError| Reject::Syntax(format!("bad XML escape: {e}"));
         return Ok(Some(match reborrow(text, &attr.value) {
             Some(raw) => quick_xml::escape::unescape(raw).map_err(bad)?,
             None => Cow::Owned(
@@ -197,22 +201,32 @@ mod tests {
         };
         assert_eq!(p.time, EventTime::parse("2024-05-01 10:00:00.123").unwrap());
         assert_eq!(p.computer, "WS1.corp");
-        assert_eq!(p.process_id, Pid::Valid(4242), "EventData ProcessId, not Execution ProcessID");
+        assert_eq!(
+            p.process_id,
+            Pid::Valid(4242),
+            "EventData ProcessId, not Execution ProcessID"
+        );
         assert_eq!(p.command_line, "x.exe \"a&b\"");
         assert_eq!(p.parent_process_name, "p.exe");
         assert_eq!(p.parent_command_line, "");
-        assert!(matches!(p.process_path, Cow::Borrowed(_)), "no copy without escapes");
+        assert!(
+            matches!(p.process_path, Cow::Borrowed(_)),
+            "no copy without escapes"
+        );
     }
 
     #[test]
     fn other_providers_and_broken_xml() {
-        let other = START.replace("Microsoft-Windows-Sysmon'", "Microsoft-Windows-Winsock-AFD'");
-        assert_eq!(decode(other.as_bytes()).unwrap(), Event::NotSysmon { event_id: 1 });
+        let other = START.replace(
+            "Microsoft-Windows-Sysmon'",
+            "Microsoft-Windows-Winsock-AFD'",
+        );
+        assert_eq!(
+            decode(other.as_bytes()).unwrap(),
+            Event::NotSysmon { event_id: 1 }
+        );
         let cut = &START[..START.len() - 30];
         assert!(matches!(decode(cut.as_bytes()), Err(Reject::Syntax(_))));
-        assert!(matches!(
-            decode(b"<Foo/>"),
-            Err(Reject::UnknownLayout(_))
-        ));
+        assert!(matches!(decode(b"<Foo/>"), Err(Reject::UnknownLayout(_))));
     }
 }

@@ -6,37 +6,11 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+pub use super::reference::RefEvent;
+
 /// 2024-05-01T10:00:00Z in 100 ns ticks since the epoch.
 pub const BASE_TICKS: i64 = 1_714_557_600 * 10_000_000;
 pub const SECOND: i64 = 10_000_000;
-
-/// A generated event, with its exact time.
-#[derive(Debug, Clone)]
-pub enum GenEvent {
-    Start {
-        ticks: i64,
-        computer: String,
-        pid: u64,
-        image: String,
-        command_line: String,
-        parent_pid: u64,
-        parent_image: String,
-        parent_name: String,
-        parent_command_line: String,
-        user: Option<String>,
-    },
-    Create {
-        ticks: i64,
-        computer: String,
-        pid: u64,
-        target: String,
-        ext: Option<String>,
-    },
-    Other {
-        event_id: u64,
-        ticks: i64,
-    },
-}
 
 pub const COMPUTERS: &[&str] = &["WS1", "ws1", "WS2"];
 
@@ -119,7 +93,7 @@ fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strat
     (0..items.len()).prop_map(move |i| items[i].clone())
 }
 
-fn start() -> impl Strategy<Value = GenEvent> {
+fn start() -> impl Strategy<Value = RefEvent> {
     (
         offset(),
         pick(COMPUTERS),
@@ -133,13 +107,13 @@ fn start() -> impl Strategy<Value = GenEvent> {
     )
         .prop_map(
             |(t, computer, pid, image, cmd, ppid, parent_image, parent_name, user)| {
-                GenEvent::Start {
+                RefEvent::Start {
                     ticks: BASE_TICKS + t,
                     computer: computer.to_string(),
                     pid,
                     image: image.to_string(),
                     command_line: format!("{cmd} #{pid}"),
-                    parent_pid: ppid,
+                    parent_pid: Some(ppid),
                     parent_image: parent_image.to_string(),
                     parent_name: parent_name.to_string(),
                     parent_command_line: format!("{parent_name} /run"),
@@ -149,7 +123,7 @@ fn start() -> impl Strategy<Value = GenEvent> {
         )
 }
 
-fn create() -> impl Strategy<Value = GenEvent> {
+fn create() -> impl Strategy<Value = RefEvent> {
     (
         offset(),
         pick(COMPUTERS),
@@ -161,7 +135,7 @@ fn create() -> impl Strategy<Value = GenEvent> {
         ],
         pick(EXTS),
     )
-        .prop_map(|(t, computer, pid, dir, name, ext)| GenEvent::Create {
+        .prop_map(|(t, computer, pid, dir, name, ext)| RefEvent::Create {
             ticks: BASE_TICKS + t,
             computer: computer.to_string(),
             pid,
@@ -171,12 +145,12 @@ fn create() -> impl Strategy<Value = GenEvent> {
 }
 
 /// One event: mostly starts and creates, some of other ids.
-pub fn event() -> impl Strategy<Value = GenEvent> {
+pub fn event() -> impl Strategy<Value = RefEvent> {
     prop_oneof![
         2 => start(),
         5 => create(),
         1 => (prop_oneof![Just(3u64), Just(13), Just(7)], offset())
-            .prop_map(|(event_id, t)| GenEvent::Other { event_id, ticks: BASE_TICKS + t }),
+            .prop_map(|(event_id, t)| RefEvent::Other { event_id, ticks: BASE_TICKS + t }),
     ]
 }
 
@@ -224,7 +198,7 @@ fn id(n: u64, as_text: bool) -> Value {
 }
 
 /// The event as a normalized NDJSON line; `variant` picks time style and id types.
-pub fn render(event: &GenEvent, variant: u8) -> String {
+pub fn render(event: &RefEvent, variant: u8) -> String {
     let style = match variant % 3 {
         0 => TimeStyle::Zulu7,
         1 => TimeStyle::Offset,
@@ -232,7 +206,7 @@ pub fn render(event: &GenEvent, variant: u8) -> String {
     };
     let text_ids = variant & 4 != 0;
     let value = match event {
-        GenEvent::Start {
+        RefEvent::Start {
             ticks,
             computer,
             pid,
@@ -251,7 +225,7 @@ pub fn render(event: &GenEvent, variant: u8) -> String {
                 "process_id": id(*pid, text_ids),
                 "process_path": image,
                 "command_line": command_line,
-                "parent_process_id": id(*parent_pid, !text_ids),
+                "parent_process_id": parent_pid.map(|p| id(p, !text_ids)),
                 "parent_process_path": parent_image,
                 "parent_process_name": parent_name,
                 "parent_command_line": parent_command_line,
@@ -262,7 +236,7 @@ pub fn render(event: &GenEvent, variant: u8) -> String {
             }
             v
         }
-        GenEvent::Create {
+        RefEvent::Create {
             ticks,
             computer,
             pid,
@@ -281,7 +255,7 @@ pub fn render(event: &GenEvent, variant: u8) -> String {
             }
             v
         }
-        GenEvent::Other { event_id, ticks } => json!({
+        RefEvent::Other { event_id, ticks } => json!({
             "event_id": id(*event_id, text_ids),
             "time_generated": render_time(*ticks, style),
             "computer": "WS1",

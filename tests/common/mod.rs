@@ -4,4 +4,5 @@
 #![allow(dead_code)]
 
 pub mod generate;
+pub mod real;
 pub mod reference;

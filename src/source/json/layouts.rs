@@ -233,7 +233,9 @@ impl<'a> AnyLayout<'a> {
                 channel: cow(system.channel),
                 event_id: system.event_id,
                 computer: system.computer.into_cow(),
-                time_created: system.time_created.and_then(|t| cow(t.attributes.system_time)),
+                time_created: system
+                    .time_created
+                    .and_then(|t| cow(t.attributes.system_time)),
                 layout_time: None,
                 data: evtx.event_data.unwrap_or_default(),
                 message: None,

@@ -138,7 +138,11 @@ fn evtx_dump_layout_with_event_id_as_text_object() {
     let p = start(EVTX_DUMP);
     assert_eq!(p.computer, "swachchhanda");
     assert_eq!(p.process_id, Pid::Valid(7956), "not Execution.ProcessID");
-    assert_eq!(p.time, EventTime::parse("2026-04-08 10:58:06.267").unwrap(), "UtcTime, not TimeCreated");
+    assert_eq!(
+        p.time,
+        EventTime::parse("2026-04-08 10:58:06.267").unwrap(),
+        "UtcTime, not TimeCreated"
+    );
     assert_eq!(p.parent_process_name, "nxc.exe");
     assert_eq!(p.user_name, r"PC\x");
     assert_eq!(p.process_guid, "{0bd9ba0b-3c8e-69d6-0b02-000000000700}");
@@ -215,7 +219,10 @@ fn sentinel_event_data_is_a_json_string() {
     assert_eq!(f.time, EventTime::parse("2022-05-13T08:54:06.69Z").unwrap());
     assert!(matches!(
         reject(r#"{"EventID":11,"Provider":"Microsoft-Windows-Sysmon","EventData":"{not json"}"#),
-        Reject::BadValue { field: "EventData", .. }
+        Reject::BadValue {
+            field: "EventData",
+            ..
+        }
     ));
 }
 
@@ -233,5 +240,8 @@ fn other_providers_are_not_sysmon() {
 
 #[test]
 fn unknown_layouts_are_rejected_with_a_hint() {
-    assert!(matches!(reject(r#"{"hello":"world"}"#), Reject::UnknownLayout(_)));
+    assert!(matches!(
+        reject(r#"{"hello":"world"}"#),
+        Reject::UnknownLayout(_)
+    ));
 }
