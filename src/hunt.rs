@@ -55,8 +55,9 @@ pub enum HuntError {
 pub trait Observer {
     /// A rejected record (only the first few of each unit of input; all are counted).
     fn problem(&mut self, problem: &Problem);
-    /// Progress: counts so far.
-    fn progress(&mut self, _stats: &Stats) {}
+    /// Progress: counts so far, and the bytes read from the input files (before
+    /// decompression).
+    fn progress(&mut self, _stats: &Stats, _file_bytes: u64) {}
 }
 
 /// An observer that ignores everything.
@@ -79,6 +80,7 @@ pub fn hunt(
         .map_err(|e| HuntError::Threads(e.to_string()))?;
     let threads = pool.current_num_threads();
     let mut units = Units::new(inputs, options.input_format, options.limits);
+    let counter = units.counter();
     let mut engine = Engine::new(&options.rule, options.join_by, false, false);
     let mut stats = Stats::default();
     let mut failed_inputs = 0;
@@ -113,7 +115,8 @@ pub fn hunt(
                     engine.add(row);
                 }
             }
-            observer.progress(&stats);
+            stats.inputs = units.streams;
+            observer.progress(&stats, counter.get());
             batch = next;
         }
         Ok(())

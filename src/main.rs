@@ -3,7 +3,7 @@
 
 mod cli;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -12,7 +12,9 @@ use clap::Parser;
 use foothold::hunt::{Observer, hunt};
 use foothold::rule::DEFAULT_RULE_TOML;
 use foothold::sink::problems::{ProblemLog, SHOWN_BY_DEFAULT};
-use foothold::source::{Problem, discover};
+use foothold::sink::progress::Progress;
+use foothold::source::{Input, Problem, discover};
+use foothold::stats::Stats;
 use foothold::stats::Report;
 
 use cli::{Cli, Command, HuntConfig, RuleArgs};
@@ -42,14 +44,19 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-/// Passes rejected records to stderr as they come.
+/// Passes rejected records and progress to stderr as they come.
 struct StderrObserver {
     log: ProblemLog<io::Stderr>,
+    progress: Progress,
 }
 
 impl Observer for StderrObserver {
     fn problem(&mut self, problem: &Problem) {
         self.log.report(problem);
+    }
+
+    fn progress(&mut self, stats: &Stats, file_bytes: u64) {
+        self.progress.update(stats, file_bytes);
     }
 }
 
@@ -62,10 +69,14 @@ fn run_hunt(config: HuntConfig) -> Result<ExitCode> {
         );
     }
     let shown = if config.quiet { 0 } else { SHOWN_BY_DEFAULT };
+    let draw = !config.quiet && io::stderr().is_terminal();
     let mut observer = StderrObserver {
         log: ProblemLog::new(io::stderr(), shown),
+        progress: Progress::new(total_bytes(&inputs), draw),
     };
-    let outcome = hunt(&config.options, inputs, &mut observer)?;
+    let outcome = hunt(&config.options, inputs, &mut observer);
+    observer.progress.finish();
+    let outcome = outcome?;
     observer.log.finish(outcome.stats.rejected_total());
 
     let width = terminal_size::terminal_size().map_or(160, |(w, _)| w.0);
@@ -93,6 +104,17 @@ fn run_hunt(config: HuntConfig) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The total size of the input files, when every input is a file.
+fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|input| match input {
+            Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        })
+        .sum()
 }
 
 fn run_rule(args: &RuleArgs) -> Result<ExitCode> {

@@ -4,6 +4,7 @@ mod csv;
 pub mod escape;
 mod json;
 pub mod problems;
+pub mod progress;
 mod table;
 
 use std::io::{self, Write};

@@ -74,8 +74,9 @@ pub fn open(input: &Input, counter: &ByteCounter) -> io::Result<Opened> {
         return match input {
             Input::File(path) => {
                 // The archive is read through its central directory, which needs seeking:
-                // open it again as a plain file.
+                // open it again as a plain file (and count the bytes peeked only once).
                 drop(reader);
+                counter.0.fetch_sub(head.len() as u64, Ordering::Relaxed);
                 let file = Counting {
                     inner: File::open(path)?,
                     counter: counter.clone(),
