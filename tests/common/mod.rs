@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod generate;
+pub mod layouts;
 pub mod real;
 pub mod reference;
