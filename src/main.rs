@@ -14,8 +14,8 @@ use foothold::rule::DEFAULT_RULE_TOML;
 use foothold::sink::problems::{ProblemLog, SHOWN_BY_DEFAULT};
 use foothold::sink::progress::Progress;
 use foothold::source::{Input, Problem, discover};
-use foothold::stats::Stats;
 use foothold::stats::Report;
+use foothold::stats::Stats;
 
 use cli::{Cli, Command, HuntConfig, RuleArgs};
 

@@ -36,7 +36,9 @@ impl Progress {
         }
         let bar = self.bar.get_or_insert_with(|| {
             let bar = match self.total_bytes {
-                Some(total) => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()),
+                Some(total) => {
+                    ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+                }
                 None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
             };
             let template = if self.total_bytes.is_some() {

@@ -47,6 +47,11 @@ impl<R: Read> EvtxChunks<R> {
         }
     }
 
+    /// The chunk to be read next.
+    pub fn chunk(&self) -> u64 {
+        self.next
+    }
+
     /// The next chunk, or `None` at the end of the file.
     pub fn next_piece(&mut self) -> io::Result<Option<Piece>> {
         if self.done {

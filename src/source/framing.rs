@@ -36,6 +36,8 @@ pub trait Scanner: Send {
     fn finish(&mut self, out: &mut Vec<Mark>);
     /// Gives up on the open record (too long); scanning goes on after it.
     fn abandon(&mut self, out: &mut Vec<Mark>);
+    /// The line the scan has reached.
+    fn line(&self) -> u64;
 }
 
 /// Where a JSON record is, in a JSON scan.
@@ -175,6 +177,10 @@ impl Scanner for JsonScanner {
         buf.len()
     }
 
+    fn line(&self) -> u64 {
+        self.line
+    }
+
     fn open_start(&self) -> Option<usize> {
         match self.state {
             JsonState::Inside { start, .. } => Some(start),
@@ -302,6 +308,10 @@ impl Scanner for XmlScanner {
         buf.len()
     }
 
+    fn line(&self) -> u64 {
+        self.line
+    }
+
     fn open_start(&self) -> Option<usize> {
         self.open.map(|(start, _)| start)
     }
@@ -355,6 +365,11 @@ impl<R: Read, S: Scanner> FramedBlocks<R, S> {
             max_record: max_record.max(1),
             eof: false,
         }
+    }
+
+    /// The line the scan has reached.
+    pub fn line(&self) -> u64 {
+        self.scanner.line()
     }
 
     /// The next block, or `None` at the end.

@@ -45,6 +45,11 @@ impl<R: Read> LineBlocks<R> {
         }
     }
 
+    /// The number of the next line to be handed out.
+    pub fn line(&self) -> u64 {
+        self.next_line
+    }
+
     /// The next piece, or `None` at the end of the stream.
     pub fn next_piece(&mut self) -> io::Result<Option<Piece>> {
         loop {

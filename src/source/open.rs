@@ -113,16 +113,44 @@ pub fn decompress(
 }
 
 /// Reads up to `want` bytes from the start of `reader`; returns them, and a reader that
-/// yields the whole stream again, those bytes first.
+/// yields the whole stream again, those bytes first. A read error (a truncated compressed
+/// stream) is kept for the reader to return after the bytes that came before it.
 pub fn peek_start(
     mut reader: Box<dyn Read + Send>,
     want: usize,
 ) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
     let mut head = vec![0; want];
-    let got = read_full(&mut reader, &mut head)?;
+    let mut got = 0;
+    let mut error = None;
+    while got < head.len() {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
     head.truncate(got);
-    let replay = Cursor::new(head.clone()).chain(reader);
-    Ok((head, Box::new(replay)))
+    let rest: Box<dyn Read + Send> = match error {
+        None => reader,
+        Some(e) => Box::new(FailAfter(Some(e))),
+    };
+    Ok((head.clone(), Box::new(Cursor::new(head).chain(rest))))
+}
+
+/// A reader that fails once with the error it holds, then ends.
+struct FailAfter(Option<io::Error>);
+
+impl Read for FailAfter {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
 }
 
 /// Reads until `buf` is full or the stream ends; returns how much was read.

@@ -79,6 +79,18 @@ enum Cutter {
     Evtx(EvtxChunks<Reader>),
 }
 
+impl Cutter {
+    /// Where in the stream the cutter is, for a read error.
+    fn position(&self) -> Position {
+        match self {
+            Cutter::Lines(lines) => Position::Line(lines.line()),
+            Cutter::Json(framed) => Position::Line(framed.line()),
+            Cutter::Xml(framed) => Position::Line(framed.line()),
+            Cutter::Evtx(chunks) => Position::Chunk(chunks.chunk()),
+        }
+    }
+}
+
 /// Yields the units of a list of inputs, one input after the other.
 pub struct Units {
     inputs: std::vec::IntoIter<Input>,
@@ -135,12 +147,9 @@ impl Units {
                     Ok(Some(unit)) => return Some(unit),
                     Ok(None) => self.current = None,
                     Err(e) => {
+                        let position = cutter.position();
                         self.current = None;
-                        return Some(rejected(
-                            name,
-                            Position::Input,
-                            Reject::Unreadable(e.to_string()),
-                        ));
+                        return Some(rejected(name, position, Reject::Unreadable(e.to_string())));
                     }
                 }
                 continue;

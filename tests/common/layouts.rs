@@ -68,8 +68,11 @@ fn shipper_time(ticks: i64) -> String {
     ts.to_string()
 }
 
-/// The Sysmon `EventData` of an event, and its id, time and computer.
-fn sysmon_fields(event: &RefEvent) -> Option<(u64, i64, String, Vec<(&'static str, String)>)> {
+/// An event's id, time, computer and Sysmon `EventData`.
+type SysmonFields = (u64, i64, String, Vec<(&'static str, String)>);
+
+/// The Sysmon fields of an event.
+fn sysmon_fields(event: &RefEvent) -> Option<SysmonFields> {
     match event {
         RefEvent::Start {
             ticks,
@@ -125,7 +128,10 @@ fn sysmon_fields(event: &RefEvent) -> Option<(u64, i64, String, Vec<(&'static st
             *event_id,
             *ticks,
             "WS1".to_string(),
-            vec![("UtcTime", utc_time(*ticks)), ("ProcessId", "1".to_string())],
+            vec![
+                ("UtcTime", utc_time(*ticks)),
+                ("ProcessId", "1".to_string()),
+            ],
         )),
     }
 }
@@ -180,7 +186,11 @@ pub fn record(event: &RefEvent, layout: Layout, provider: &str) -> String {
                 },
                 "EventData": object(&data, true),
             }});
-            format!("Record {}\n{}", ticks % 1000, serde_json::to_string_pretty(&v).unwrap())
+            format!(
+                "Record {}\n{}",
+                ticks % 1000,
+                serde_json::to_string_pretty(&v).unwrap()
+            )
         }
         Layout::Flat | Layout::JsonArray => {
             let mut v = object(&data, false);
@@ -194,10 +204,7 @@ pub fn record(event: &RefEvent, layout: Layout, provider: &str) -> String {
             v.to_string()
         }
         Layout::Nxlog => {
-            let message: String = data
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}\r\n"))
-                .collect();
+            let message: String = data.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
             let mut v = object(
                 &data
                     .iter()
