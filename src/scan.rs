@@ -89,12 +89,12 @@ pub fn scan(unit: Unit, rule: &Rule) -> Scanned {
         Unit::EvtxChunk {
             input,
             number,
-            data,
+            file,
         } => {
             let mut rejects = Vec::new();
             evtx::decode_chunk(
                 number,
-                data,
+                file,
                 |event| out.event(rule, event),
                 |position, reject| rejects.push((position, reject)),
             );

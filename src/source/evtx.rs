@@ -4,9 +4,9 @@
 //! reported with its position and skipped; the rest of the file is still read.
 
 use std::io::{self, Read};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use evtx::{EvtxChunkData, EvtxFileHeader, ParserSettings};
+use evtx::{EvtxFileHeader, EvtxParser, ParserSettings, RenderedChunkItem};
 
 use crate::event::Event;
 use crate::source::json;
@@ -23,13 +23,21 @@ pub const FILE_MAGIC: &[u8; 8] = b"ElfFile\0";
 /// What the chunk reader yields.
 #[derive(Debug)]
 pub enum Piece {
-    Chunk { number: u64, data: Vec<u8> },
-    Broken { position: Position, reject: Reject },
+    /// A chunk, as a one-chunk EVTX file: the file's header, then the chunk.
+    Chunk {
+        number: u64,
+        file: Vec<u8>,
+    },
+    Broken {
+        position: Position,
+        reject: Reject,
+    },
 }
 
 /// Reads an EVTX stream chunk by chunk.
 pub struct EvtxChunks<R> {
     reader: R,
+    header: Vec<u8>,
     started: bool,
     next: u64,
     declared_chunks: u64,
@@ -40,6 +48,7 @@ impl<R: Read> EvtxChunks<R> {
     pub fn new(reader: R) -> EvtxChunks<R> {
         EvtxChunks {
             reader,
+            header: Vec::new(),
             started: false,
             next: 0,
             declared_chunks: 0,
@@ -62,7 +71,10 @@ impl<R: Read> EvtxChunks<R> {
             let mut header = vec![0; HEADER_BYTES];
             let got = read_full(&mut self.reader, &mut header)?;
             match EvtxFileHeader::from_bytes(&header[..got]) {
-                Ok(h) if got == HEADER_BYTES => self.declared_chunks = u64::from(h.chunk_count),
+                Ok(h) if got == HEADER_BYTES => {
+                    self.declared_chunks = u64::from(h.chunk_count);
+                    self.header = header;
+                }
                 Ok(_) => {
                     self.done = true;
                     return Ok(Some(broken(
@@ -81,8 +93,11 @@ impl<R: Read> EvtxChunks<R> {
         }
         loop {
             let number = self.next;
-            let mut data = vec![0; CHUNK_BYTES];
-            let got = read_full(&mut self.reader, &mut data)?;
+            let mut file = Vec::with_capacity(HEADER_BYTES + CHUNK_BYTES);
+            file.extend_from_slice(&self.header);
+            file.resize(HEADER_BYTES + CHUNK_BYTES, 0);
+            let got = read_full(&mut self.reader, &mut file[HEADER_BYTES..])?;
+            let data = &file[HEADER_BYTES..];
             if got == 0 {
                 self.done = true;
                 return Ok(None);
@@ -114,7 +129,7 @@ impl<R: Read> EvtxChunks<R> {
                     "bad chunk magic: not an EVTX chunk",
                 )));
             }
-            return Ok(Some(Piece::Chunk { number, data }));
+            return Ok(Some(Piece::Chunk { number, file }));
         }
     }
 }
@@ -126,25 +141,28 @@ fn broken(position: Position, why: &str) -> Piece {
     }
 }
 
-static SETTINGS: LazyLock<Arc<ParserSettings>> = LazyLock::new(|| {
-    Arc::new(
-        ParserSettings::new()
-            .num_threads(1)
-            .indent(false)
-            .separate_json_attributes(false),
-    )
+static SETTINGS: LazyLock<ParserSettings> = LazyLock::new(|| {
+    ParserSettings::new()
+        .num_threads(1)
+        .indent(false)
+        .separate_json_attributes(false)
 });
 
-/// Decodes every record of one chunk, calling `on_event` for each normalized event and
-/// `on_reject` for each record or chunk problem.
+/// Decodes every record of one chunk (given as a one-chunk file), calling `on_event` for
+/// each normalized event and `on_reject` for each record or chunk problem.
+///
+/// Records are rendered to JSON by the `evtx` crate's chunk renderer (the one `evtx_dump`
+/// uses); a record that is not Sysmon EID 1 or 11 is then told apart from the first fields of
+/// its rendering and counted without being decoded further. Checksums are not verified (as
+/// `evtx_dump` does not): a chunk is read for what its records hold.
 pub fn decode_chunk(
     number: u64,
-    data: Vec<u8>,
+    file: Vec<u8>,
     mut on_event: impl FnMut(&Event<'_>),
     mut on_reject: impl FnMut(Position, Reject),
 ) {
-    let mut chunk_data = match EvtxChunkData::new(data, false) {
-        Ok(chunk) => chunk,
+    let mut parser = match EvtxParser::from_buffer(file) {
+        Ok(parser) => parser.with_configuration(SETTINGS.clone()),
         Err(e) => {
             return on_reject(
                 Position::Chunk(number),
@@ -152,46 +170,73 @@ pub fn decode_chunk(
             );
         }
     };
-    if !chunk_data.validate_checksum() {
-        on_reject(
-            Position::Chunk(number),
-            Reject::Syntax("chunk checksum mismatch (its records are read anyway)".to_string()),
-        );
-    }
-    let mut chunk = match chunk_data.parse(Arc::clone(&SETTINGS)) {
-        Ok(chunk) => chunk,
-        Err(e) => {
-            return on_reject(
-                Position::Chunk(number),
-                Reject::Syntax(format!("bad chunk: {e}")),
-            );
-        }
-    };
-    for record in chunk.iter() {
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                on_reject(
+    for rendered in parser.chunks_json_bytes(false) {
+        let mut start = 0;
+        for item in &rendered.items {
+            match item {
+                RenderedChunkItem::Record {
+                    event_record_id,
+                    end,
+                } => {
+                    let record = &rendered.data[start..end.saturating_sub(1)];
+                    start = *end;
+                    let position = Position::Record {
+                        chunk: number,
+                        record: *event_record_id,
+                    };
+                    match classify(record) {
+                        Some(event) => on_event(&event),
+                        None => match json::decode(record) {
+                            Ok(event) => on_event(&event),
+                            Err(reject) => on_reject(position, reject),
+                        },
+                    }
+                }
+                RenderedChunkItem::Failed(e) => on_reject(
                     Position::Chunk(number),
                     Reject::Syntax(format!("bad record: {e}")),
-                );
-                continue;
+                ),
             }
-        };
-        let id = record.event_record_id;
-        let position = Position::Record {
-            chunk: number,
-            record: id,
-        };
-        match record.into_json_bytes() {
-            Ok(rendered) => match json::decode(&rendered.data) {
-                Ok(event) => on_event(&event),
-                Err(reject) => on_reject(position, reject),
-            },
-            Err(e) => on_reject(
-                position,
-                Reject::Syntax(format!("record cannot be rendered: {e}")),
-            ),
         }
     }
+}
+
+/// The event a rendered record is, when its first fields show that the rule does not need it
+/// (not Sysmon, or not EID 1 or 11); `None` when it must be decoded in full.
+fn classify(record: &[u8]) -> Option<Event<'static>> {
+    let event_id = rendered_event_id(record)?;
+    let provider = string_after(record, br##""Provider":{"#attributes":{"Name":""##)?;
+    let sysmon = provider.eq_ignore_ascii_case(crate::source::sysmon::PROVIDER.as_bytes());
+    if provider.is_empty() {
+        return None;
+    }
+    if !sysmon {
+        return Some(Event::NotSysmon { event_id });
+    }
+    if event_id == crate::event::PROCESS_CREATE || event_id == crate::event::FILE_CREATE {
+        return None;
+    }
+    Some(Event::Other { event_id })
+}
+
+/// `System.EventID`, written as `N` or `{"#attributes":{...},"#text":N}`.
+fn rendered_event_id(record: &[u8]) -> Option<u32> {
+    let at = memchr::memmem::find(record, br#""EventID":"#)? + 10;
+    let rest = &record[at..];
+    let digits = if rest.first() == Some(&b'{') {
+        let text = memchr::memmem::find(rest, br##""#text":"##)? + 8;
+        &rest[text..]
+    } else {
+        rest
+    };
+    let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&digits[..len]).ok()?.parse().ok()
+}
+
+/// The JSON string that follows `key`, when it has no escapes.
+fn string_after<'r>(record: &'r [u8], key: &[u8]) -> Option<&'r [u8]> {
+    let at = memchr::memmem::find(record, key)? + key.len();
+    let rest = &record[at..];
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[end] == b'"').then_some(&rest[..end])
 }

@@ -33,7 +33,8 @@ pub enum Unit {
     EvtxChunk {
         input: Arc<str>,
         number: u64,
-        data: Vec<u8>,
+        /// The chunk as a one-chunk file: the file's header, then the chunk.
+        file: Vec<u8>,
     },
     /// A problem found while reading, before any record could be decoded.
     Rejected(Problem),
@@ -45,7 +46,7 @@ impl Unit {
         match self {
             Unit::Lines { block, .. } => block.data.len(),
             Unit::Framed { block, .. } => block.data.len(),
-            Unit::EvtxChunk { data, .. } => data.len(),
+            Unit::EvtxChunk { file, .. } => file.len(),
             Unit::Rejected(_) => 0,
         }
     }
@@ -264,10 +265,10 @@ fn cut(cutter: &mut Cutter, name: &Arc<str>, limits: ReadLimits) -> std::io::Res
             block,
         }),
         Cutter::Evtx(chunks) => chunks.next_piece()?.map(|piece| match piece {
-            evtx::Piece::Chunk { number, data } => Unit::EvtxChunk {
+            evtx::Piece::Chunk { number, file } => Unit::EvtxChunk {
                 input,
                 number,
-                data,
+                file,
             },
             evtx::Piece::Broken { position, reject } => rejected(input, position, reject),
         }),

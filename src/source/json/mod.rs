@@ -12,11 +12,19 @@ use crate::source::reject::Reject;
 use layouts::AnyLayout;
 
 /// Decodes one JSON object into an event.
+///
+/// `sonic-rs` (SIMD) reads the record; a record it refuses is read again by `serde_json`,
+/// whose verdict and messages are the reference.
 pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let record = match AnyLayout::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
+    let record = match sonic_rs::from_slice::<AnyLayout<'_>>(bytes) {
         Ok(record) => record,
-        Err(_) => return Err(explain(bytes)),
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            match AnyLayout::deserialize(&mut de).and_then(|r| de.end().map(|()| r)) {
+                Ok(record) => record,
+                Err(_) => return Err(explain(bytes)),
+            }
+        }
     };
     record.into_event()
 }

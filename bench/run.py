@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""foothold's benchmarks: each comparison runs foothold and its peer on the same input, in
+turns (A B A B ...), several times, and reports medians of wall time, CPU time and peak RSS.
+
+    python3 bench/run.py [--runs N] [--only NAME ...] [--out bench/RESULTS.md]
+
+It builds foothold in release mode and the peers it needs (evtx_dump, from crates.io, into
+target/bench-tools), builds its inputs under target/bench-data, prints a markdown table and
+writes it to --out. Figures are whole-process figures from wait4(2): wall clock, user+sys
+CPU, and the child's peak resident set.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TOOLS = ROOT / "target" / "bench-tools"
+DATA = ROOT / "target" / "bench-data"
+FOOTHOLD = ROOT / "target" / "release" / "foothold"
+EVTX_DUMP = TOOLS / "bin" / "evtx_dump"
+EVTX_VERSION = "0.15.1"
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_once(argv, stdout_path=os.devnull):
+    """Runs argv with stdout to a file; returns (wall s, cpu s, peak RSS KiB, exit code)."""
+    with open(stdout_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code
+
+
+def measure(commands, runs):
+    """commands: {label: argv}. Runs them in turns; returns {label: dict of medians}."""
+    samples = {label: [] for label in commands}
+    for label, argv in commands.items():  # warm-up, not counted
+        run_once(argv)
+    for _ in range(runs):
+        for label, argv in commands.items():
+            wall, cpu, rss, code = run_once(argv)
+            if code not in (0, 1):
+                raise SystemExit(f"{label} failed with exit code {code}: {' '.join(map(str, argv))}")
+            samples[label].append((wall, cpu, rss))
+    result = {}
+    for label, rows in samples.items():
+        result[label] = {
+            "wall": statistics.median(r[0] for r in rows),
+            "cpu": statistics.median(r[1] for r in rows),
+            "rss": statistics.median(r[2] for r in rows),
+            "wall_min": min(r[0] for r in rows),
+            "wall_max": max(r[0] for r in rows),
+        }
+    return result
+
+
+def build():
+    log("building foothold (release)")
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+
+
+def need_evtx_dump():
+    if EVTX_DUMP.exists():
+        return
+    log(f"installing evtx_dump {EVTX_VERSION} into {TOOLS}")
+    subprocess.run(
+        ["cargo", "install", "evtx", "--version", EVTX_VERSION, "--locked", "--root", str(TOOLS), "--quiet"],
+        check=True,
+    )
+
+
+def shared_evtx_files():
+    files = sorted(p for p in (SHARED / "data").rglob("*.evtx"))
+    if not files:
+        raise SystemExit(f"no EVTX files under {SHARED / 'data'}")
+    return files
+
+
+def dense_evtx(target_mb):
+    """One large EVTX made of the shared files' chunks, by the shared tool."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = DATA / f"dense-{target_mb}mb.evtx"
+    if not out.exists():
+        log(f"building {out.name} with ../shared/tools/make_dense_evtx.py")
+        subprocess.run(
+            [sys.executable, str(SHARED / "tools" / "make_dense_evtx.py"), str(out), str(target_mb)]
+            + [str(f) for f in shared_evtx_files()],
+            check=True,
+        )
+    return out
+
+
+def count_records(path):
+    """Records in an EVTX file, as evtx_dump counts them (lines of jsonl)."""
+    proc = subprocess.run([str(EVTX_DUMP), "-t", "1", "-o", "jsonl", str(path)], capture_output=True, check=True)
+    return proc.stdout.count(b"\n")
+
+
+def fmt_row(name, size, events, label, m, peer_label=None, peer=None):
+    ratio = f"{m['wall'] / peer['wall']:.2f}" if peer else ""
+    return (
+        f"| {name} | {size / 1e6:.1f} MB | {events:,} | {label} | {m['wall']:.3f} s "
+        f"({m['wall_min']:.3f}-{m['wall_max']:.3f}) | {m['cpu']:.3f} s | {m['rss'] / 1024:.1f} MiB "
+        f"| {events / m['wall'] / 1e6:.2f} M/s | {ratio} |"
+    )
+
+
+HEADER = (
+    "| input | bytes | events | command | wall (median, min-max) | CPU | peak RSS | events/s | ratio to peer |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def bench_evtx(runs, threads_list):
+    """foothold hunt vs evtx_dump -o jsonl on the same EVTX, same thread count."""
+    need_evtx_dump()
+    rows = []
+    dense = dense_evtx(300)
+    events = count_records(dense)
+    size = dense.stat().st_size
+    for threads in threads_list:
+        commands = {
+            f"foothold hunt -j{threads}": [str(FOOTHOLD), "hunt", "-j", str(threads), "--format", "json", str(dense)],
+            f"evtx_dump -t{threads} -o jsonl": [str(EVTX_DUMP), "-t", str(threads), "-o", "jsonl", str(dense)],
+        }
+        log(f"EVTX dense, {threads} thread(s)")
+        m = measure(commands, runs)
+        (a, ma), (b, mb) = list(m.items())
+        rows.append(fmt_row(dense.name, size, events, a, ma, b, mb))
+        rows.append(fmt_row(dense.name, size, events, b, mb))
+    # The shared files as they are: many small files, one process each for both tools.
+    files = shared_evtx_files()
+    size = sum(f.stat().st_size for f in files)
+    events = sum(count_records(f) for f in files)
+    listing = DATA / "shared-evtx.list"
+    DATA.mkdir(parents=True, exist_ok=True)
+    listing.write_text("\n".join(str(f) for f in files) + "\n")
+    for threads in threads_list:
+        loop = 'while IFS= read -r f; do "$0" "$@" "$f" || exit 1; done < ' + str(listing)
+        commands = {
+            f"foothold hunt -j{threads} (per file)": ["sh", "-c", loop, str(FOOTHOLD), "hunt", "-j", str(threads), "--format", "json"],
+            f"evtx_dump -t{threads} -o jsonl (per file)": ["sh", "-c", loop, str(EVTX_DUMP), "-t", str(threads), "-o", "jsonl"],
+        }
+        log(f"EVTX shared files one by one, {threads} thread(s)")
+        m = measure(commands, runs)
+        (a, ma), (b, mb) = list(m.items())
+        rows.append(fmt_row(f"{len(files)} shared .evtx", size, events, a, ma, b, mb))
+        rows.append(fmt_row(f"{len(files)} shared .evtx", size, events, b, mb))
+        commands = {f"foothold hunt -j{threads} (all files, one run)": [str(FOOTHOLD), "hunt", "-j", str(threads), "--format", "json"] + [str(f) for f in files]}
+        m = measure(commands, runs)
+        for label, mm in m.items():
+            rows.append(fmt_row(f"{len(files)} shared .evtx", size, events, label, mm))
+    return rows
+
+
+BENCHES = {"evtx": bench_evtx}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", nargs="*", choices=sorted(BENCHES), default=sorted(BENCHES))
+    parser.add_argument("--threads", nargs="*", type=int, default=[1, os.cpu_count() or 1])
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    build()
+    threads = sorted(set(args.threads))
+    lines = [HEADER]
+    for name in args.only:
+        lines += BENCHES[name](args.runs, threads)
+    cpu = platform.processor() or platform.machine()
+    text = (
+        f"# foothold benchmarks\n\n"
+        f"`python3 bench/run.py --runs {args.runs}` on {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}. "
+        f"Medians of {args.runs} runs after a warm-up, each command alternating with its peer; "
+        f"ratio = foothold's wall time / the peer's (below 1.0: foothold is faster).\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    print(text)
+    Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
