@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -11,8 +12,11 @@ use foothold::correlate::JoinBy;
 use foothold::hunt::HuntOptions;
 use foothold::rule::Rule;
 use foothold::sink::Format;
+use foothold::source::Input;
 use foothold::source::detect::InputFormat;
 use foothold::source::units::ReadLimits;
+use foothold::time::Span;
+use foothold::watch::WatchOptions;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -26,6 +30,17 @@ Examples:
   foothold hunt --format json case42/*.ndjson  NDJSON alerts, one per line
   zcat events.ndjson.gz | foothold hunt -     from stdin
   foothold hunt --rule my-rule.toml --stats logs/";
+
+const WATCH_EXAMPLES: &str = "\
+Examples:
+  tail -F /var/log/sysmon.ndjson | foothold watch          from stdin, NDJSON alerts on stdout
+  foothold watch --state /var/lib/foothold --output alerts.ndjson /var/log/sysmon/*.json
+  foothold watch --emit first --webhook https://soar.example/hook events.ndjson
+
+Rows are emitted when final: when no drop of theirs can still arrive, by event time. Each
+computer's watermark is its latest event time less --allowed-lateness; later events are
+counted (and written to --late-file). SIGINT or SIGTERM stops the watch: without --state the
+pending rows are emitted first; with --state they are kept in the checkpoint for the restart.";
 
 /// foothold: finds processes started by a parent in a user-writable path that stage files
 /// in AppData, Temp or Desktop within minutes (Sysmon EID 1 -> EID 11; MITRE T1204, T1105).
@@ -41,6 +56,9 @@ pub enum Command {
     /// Run the detection over recorded events and print the alert rows.
     #[command(after_help = format!("{HUNT_EXAMPLES}\n\n{EXIT_CODES}"))]
     Hunt(HuntArgs),
+    /// Run the detection live on stdin or followed files, emitting rows as they become final.
+    #[command(after_help = format!("{WATCH_EXAMPLES}\n\n{EXIT_CODES}"))]
+    Watch(WatchArgs),
     /// Print the built-in rule (the seed's values) as TOML, or check a rule file.
     Rule(RuleArgs),
 }
@@ -92,6 +110,140 @@ pub struct HuntArgs {
     /// Longest record accepted, in bytes; longer ones are skipped and reported.
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub max_record_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Files to follow (like `tail -F`: appended lines, rotation, truncation), or `-` for
+    /// stdin. Default: stdin.
+    pub paths: Vec<PathBuf>,
+
+    /// Rule file (TOML) to use instead of the built-in seed rule.
+    #[arg(short, long, value_name = "FILE")]
+    pub rule: Option<PathBuf>,
+
+    /// Join on the process id (the KQL's way) or on Sysmon's ProcessGuid.
+    #[arg(long, value_enum, default_value_t = CorrelateBy::Pid)]
+    pub correlate_by: CorrelateBy,
+
+    /// How far behind its computer's latest event an event may arrive and still count.
+    #[arg(long, value_name = "SPAN", default_value = "2m", value_parser = parse_span)]
+    pub allowed_lateness: Span,
+
+    /// Emit a computer's pending rows after it has sent nothing for this long (wall clock).
+    #[arg(long, value_name = "SPAN", default_value = "1m", value_parser = parse_duration)]
+    pub idle_flush: Duration,
+
+    /// `final`: rows when final; `first`: also an early row (`"partial": true`) at the first
+    /// drop of each row.
+    #[arg(long, value_enum, default_value_t = EmitArg::Final)]
+    pub emit: EmitArg,
+
+    /// Append alerts to this file (flushed per alert) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// POST each alert as JSON to this URL (retries with backoff; queued on disk meanwhile).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+
+    /// Append late events (raw lines) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub late_file: Option<PathBuf>,
+
+    /// Checkpoint the state and input positions in this directory, and resume from it.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// How often to checkpoint (with --state).
+    #[arg(long, value_name = "SPAN", default_value = "1s", value_parser = parse_duration)]
+    pub checkpoint_interval: Duration,
+
+    /// Print stats to stderr this often: events per second, lag, state size, late events,
+    /// alerts.
+    #[arg(long, value_name = "SPAN", value_parser = parse_duration)]
+    pub stats_interval: Option<Duration>,
+
+    /// How often followed files are checked for new lines.
+    #[arg(long, value_name = "SPAN", default_value = "200ms", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+
+    /// Show no messages about rejected records.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Longest record accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_record_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmitArg {
+    Final,
+    First,
+}
+
+fn parse_span(text: &str) -> Result<Span, String> {
+    Span::parse(text)
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let span = Span::parse(text)?;
+    Ok(Duration::from_nanos(span.ticks().saturating_mul(100) as u64))
+}
+
+/// The validated settings of `watch`.
+pub struct WatchConfig {
+    pub options: WatchOptions,
+    pub quiet: bool,
+}
+
+impl WatchArgs {
+    /// Checks the flags and loads the rule.
+    pub fn validate(self) -> Result<WatchConfig> {
+        let rule = match &self.rule {
+            Some(path) => Rule::from_path(path)?,
+            None => Rule::default(),
+        };
+        let mut paths = self.paths;
+        if paths.is_empty() {
+            paths.push(PathBuf::from("-"));
+        }
+        let inputs: Vec<Input> = paths
+            .iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Input::Stdin
+                } else {
+                    Input::File(p.clone())
+                }
+            })
+            .collect();
+        if inputs.iter().filter(|i| **i == Input::Stdin).count() > 1 {
+            bail!("stdin (`-`) can be read only once");
+        }
+        let mut options = WatchOptions::new(inputs);
+        options.rule = rule;
+        options.join_by = match self.correlate_by {
+            CorrelateBy::Pid => JoinBy::ProcessId,
+            CorrelateBy::Guid => JoinBy::ProcessGuid,
+        };
+        options.allowed_lateness = self.allowed_lateness;
+        options.idle_flush = self.idle_flush;
+        options.emit_first = self.emit == EmitArg::First;
+        options.output = self.output;
+        options.webhook = self.webhook;
+        options.late_file = self.late_file;
+        options.state_dir = self.state;
+        options.checkpoint_interval = self.checkpoint_interval;
+        options.stats_interval = self.stats_interval;
+        options.poll_interval = self.poll_interval.max(Duration::from_millis(1));
+        options.max_record_bytes = self.max_record_bytes.max(1);
+        Ok(WatchConfig {
+            options,
+            quiet: self.quiet,
+        })
+    }
 }
 
 #[derive(Debug, Args)]

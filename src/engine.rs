@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::correlate::{Correlator, JoinBy};
+use crate::correlate::{Correlator, CorrelatorSnapshot, JoinBy};
 use crate::rule::{Drop, Kept, Parent, Rule};
-use crate::summary::{Alert, Summary};
+use crate::summary::{Alert, Summary, SummarySnapshot};
 use crate::time::EventTime;
 
 /// What the engine has seen, for `--stats`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineCounts {
     pub parents_kept: u64,
     pub drops_kept: u64,
@@ -18,6 +18,14 @@ pub struct EngineCounts {
     pub drops_unjoinable: u64,
     /// Joined rows (the KQL's join output, before `summarize`).
     pub pairs: u64,
+}
+
+/// An engine's state, as a checkpoint holds it.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct EngineSnapshot {
+    correlator: CorrelatorSnapshot,
+    summary: SummarySnapshot,
+    counts: EngineCounts,
 }
 
 /// Correlation and summary of one rule.
@@ -81,6 +89,31 @@ impl Engine {
     pub fn close_before(&mut self, computer: &str, watermark: EventTime) -> Vec<Alert> {
         self.correlator.evict_before(computer, watermark);
         self.summary.close_before(computer, watermark)
+    }
+
+    /// Closes the open rows of one computer now, whatever their bins (an idle computer's).
+    pub fn flush(&mut self, computer: &str) -> Vec<Alert> {
+        self.summary.close_all_of(computer)
+    }
+
+    /// The whole state, for a checkpoint.
+    pub fn snapshot(&self) -> EngineSnapshot {
+        EngineSnapshot {
+            correlator: self.correlator.snapshot(),
+            summary: self.summary.snapshot(),
+            counts: self.counts,
+        }
+    }
+
+    /// An engine in the state of a checkpoint.
+    pub fn restore(rule: &Rule, join_by: JoinBy, early: bool, snapshot: EngineSnapshot) -> Engine {
+        Engine {
+            correlator: Correlator::restore(rule.window(), join_by, true, snapshot.correlator),
+            summary: Summary::restore(rule, snapshot.summary),
+            counts: snapshot.counts,
+            early,
+            opened: Vec::new(),
+        }
     }
 
     /// Closes every open row now (end of a stream).

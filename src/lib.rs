@@ -18,6 +18,7 @@ pub mod source;
 pub mod stats;
 pub mod summary;
 pub mod time;
+pub mod watch;
 
 #[cfg(test)]
 mod testkit;

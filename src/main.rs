@@ -5,24 +5,29 @@ mod cli;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 use clap::Parser;
 
 use foothold::hunt::{Observer, hunt};
 use foothold::rule::DEFAULT_RULE_TOML;
+use foothold::sink::escape::for_terminal;
 use foothold::sink::problems::{ProblemLog, SHOWN_BY_DEFAULT};
 use foothold::sink::progress::Progress;
 use foothold::source::{Input, Problem, discover};
 use foothold::stats::Report;
 use foothold::stats::Stats;
+use foothold::watch::{WatchObserver, watch};
 
-use cli::{Cli, Command, HuntConfig, RuleArgs};
+use cli::{Cli, Command, HuntConfig, RuleArgs, WatchConfig};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hunt(args) => args.validate().and_then(run_hunt),
+        Command::Watch(args) => args.validate().and_then(run_watch),
         Command::Rule(args) => run_rule(&args),
     };
     match result {
@@ -115,6 +120,39 @@ fn total_bytes(inputs: &[Input]) -> Option<u64> {
             Input::Stdin => None,
         })
         .sum()
+}
+
+/// Passes what a watch reports to stderr.
+struct StderrWatchObserver {
+    log: ProblemLog<io::Stderr>,
+}
+
+impl WatchObserver for StderrWatchObserver {
+    fn problem(&mut self, problem: &Problem) {
+        self.log.report(problem);
+    }
+
+    fn note(&mut self, message: &str) {
+        eprintln!("foothold: {}", for_terminal(message));
+    }
+
+    fn stats(&mut self, line: &str) {
+        eprintln!("foothold: {}", for_terminal(line));
+    }
+}
+
+fn run_watch(config: WatchConfig) -> Result<ExitCode> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let shown = if config.quiet { 0 } else { SHOWN_BY_DEFAULT };
+    let mut observer = StderrWatchObserver {
+        log: ProblemLog::new(io::stderr(), shown),
+    };
+    let outcome = watch(config.options, stop, &mut observer)?;
+    observer.log.finish(outcome.stats.rejected_total());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_rule(args: &RuleArgs) -> Result<ExitCode> {

@@ -81,6 +81,9 @@ impl EventTime {
         EventTime(self.0.saturating_sub(span.0))
     }
 
+    /// The latest representable time.
+    pub const MAX: EventTime = EventTime(i64::MAX);
+
     fn to_jiff(self) -> Option<jiff::Timestamp> {
         let seconds = self.0.div_euclid(TICKS_PER_SECOND);
         let nanos = (self.0.rem_euclid(TICKS_PER_SECOND) * 100) as i32;
@@ -134,6 +137,14 @@ impl serde::Serialize for EventTime {
     /// As its [`Display`](fmt::Display) text.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventTime {
+    /// From its [`Display`](fmt::Display) text (exact: seven fractional digits are ticks).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        EventTime::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -54,6 +54,14 @@ enum SideOf {
 /// Per computer, stored rows keyed by the time after which nothing can join them.
 type ExpiryQueues = HashMap<Box<str>, BTreeMap<(EventTime, u64), (ProcessRef, SideOf, EventTime)>>;
 
+/// The rows of a correlator, as a checkpoint holds them.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct CorrelatorSnapshot {
+    next_seq: u64,
+    parents: Vec<(u64, Arc<Parent>)>,
+    drops: Vec<(u64, Arc<Drop>)>,
+}
+
 /// The join state.
 pub struct Correlator {
     window: Span,
@@ -118,12 +126,7 @@ impl Correlator {
         let seq = self.next_seq;
         self.next_seq += 1;
         let until = parent.time.saturating_add(self.window);
-        if let Some(expiry) = &mut self.expiry {
-            expiry
-                .entry(key.computer.clone())
-                .or_default()
-                .insert((until, seq), (key.id.clone(), SideOf::Parent, parent.time));
-        }
+        self.remember(&key, until, seq, SideOf::Parent, parent.time);
         let rows = self.keys.entry(key).or_default();
         for drop in rows
             .drops
@@ -147,12 +150,7 @@ impl Correlator {
         let drop = Arc::new(drop);
         let seq = self.next_seq;
         self.next_seq += 1;
-        if let Some(expiry) = &mut self.expiry {
-            expiry
-                .entry(key.computer.clone())
-                .or_default()
-                .insert((drop.time, seq), (key.id.clone(), SideOf::Drop, drop.time));
-        }
+        self.remember(&key, drop.time, seq, SideOf::Drop, drop.time);
         let since = drop.time.saturating_sub(self.window);
         let rows = self.keys.entry(key).or_default();
         for parent in rows
@@ -165,6 +163,83 @@ impl Correlator {
         rows.drops.insert((drop.time, seq), drop);
         self.stored += 1;
         Ok(())
+    }
+
+    /// The rows held, for a checkpoint.
+    pub fn snapshot(&self) -> CorrelatorSnapshot {
+        let mut parents = Vec::new();
+        let mut drops = Vec::new();
+        for rows in self.keys.values() {
+            parents.extend(
+                rows.parents
+                    .iter()
+                    .map(|((_, seq), p)| (*seq, Arc::clone(p))),
+            );
+            drops.extend(rows.drops.iter().map(|((_, seq), d)| (*seq, Arc::clone(d))));
+        }
+        parents.sort_by_key(|(seq, _)| *seq);
+        drops.sort_by_key(|(seq, _)| *seq);
+        CorrelatorSnapshot {
+            next_seq: self.next_seq,
+            parents,
+            drops,
+        }
+    }
+
+    /// A correlator holding the rows of a checkpoint (they were joined already).
+    pub fn restore(
+        window: Span,
+        join_by: JoinBy,
+        evicting: bool,
+        snapshot: CorrelatorSnapshot,
+    ) -> Correlator {
+        let mut correlator = Correlator::new(window, join_by, evicting);
+        for (seq, parent) in snapshot.parents {
+            if let Ok(key) =
+                correlator.key(&parent.computer, parent.process_id, &parent.process_guid)
+            {
+                let until = parent.time.saturating_add(window);
+                correlator.remember(&key, until, seq, SideOf::Parent, parent.time);
+                correlator
+                    .keys
+                    .entry(key)
+                    .or_default()
+                    .parents
+                    .insert((parent.time, seq), parent);
+                correlator.stored += 1;
+            }
+        }
+        for (seq, drop) in snapshot.drops {
+            if let Ok(key) = correlator.key(&drop.computer, drop.process_id, &drop.process_guid) {
+                correlator.remember(&key, drop.time, seq, SideOf::Drop, drop.time);
+                correlator
+                    .keys
+                    .entry(key)
+                    .or_default()
+                    .drops
+                    .insert((drop.time, seq), drop);
+                correlator.stored += 1;
+            }
+        }
+        correlator.next_seq = snapshot.next_seq;
+        correlator
+    }
+
+    /// Files a stored row under the time after which nothing can join it.
+    fn remember(
+        &mut self,
+        key: &JoinKey,
+        until: EventTime,
+        seq: u64,
+        side: SideOf,
+        time: EventTime,
+    ) {
+        if let Some(expiry) = &mut self.expiry {
+            expiry
+                .entry(key.computer.clone())
+                .or_default()
+                .insert((until, seq), (key.id.clone(), side, time));
+        }
     }
 
     /// Drops the rows of `computer` that no row at or after `watermark` can join: starts whose

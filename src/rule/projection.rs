@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::time::EventTime;
 
 /// A process start whose parent image is in a user-writable path (a row of `parents`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parent {
     /// `p_time`.
     pub time: EventTime,
@@ -26,7 +28,7 @@ pub struct Parent {
 }
 
 /// A file create in a staging directory (a row of `drops`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drop {
     /// `file_time`.
     pub time: EventTime,

@@ -6,6 +6,7 @@ mod json;
 pub mod problems;
 pub mod progress;
 mod table;
+pub mod webhook;
 
 use std::io::{self, Write};
 

@@ -18,6 +18,23 @@ use std::sync::Arc;
 
 pub use reject::{Position, Problem, Reject};
 
+/// Decodes one line of a line-oriented input: a JSON object in any layout, or one `<Event>`
+/// element. `None` for a line that holds no record (blank, or the `<?xml?>` declaration and
+/// `<Events>` wrapper of an XML file).
+pub fn decode_line(line: &[u8]) -> Option<Result<crate::event::Event<'_>, Reject>> {
+    let text = line.trim_ascii();
+    if text.is_empty() {
+        return None;
+    }
+    if text.starts_with(b"<") {
+        if text.starts_with(b"<?xml") || text.starts_with(b"<Events") || text == b"</Events>" {
+            return None;
+        }
+        return Some(xml::decode(text));
+    }
+    Some(json::decode(text))
+}
+
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 pub use alert::{Alert, COLUMNS};
 pub use sample::Sample;
 
@@ -53,6 +55,7 @@ impl Hash for GroupKey {
 }
 
 /// The aggregates of one group.
+#[derive(Clone, Serialize, Deserialize)]
 struct Group {
     first_seen: EventTime,
     last_seen: EventTime,
@@ -78,6 +81,12 @@ fn latest_order(
         &parent.command_line,
         &parent.parent_command_line,
     )
+}
+
+/// The open rows of a summary, as a checkpoint holds them.
+#[derive(Serialize, Deserialize)]
+pub struct SummarySnapshot {
+    groups: Vec<(EventTime, Arc<Parent>, Group)>,
 }
 
 /// Open alert rows, fed one joined pair at a time.
@@ -189,6 +198,39 @@ impl Summary {
         }
         alerts.sort_by(Alert::output_order);
         alerts
+    }
+
+    /// Closes the rows of `computer`, whatever their bins (an idle computer's).
+    pub fn close_all_of(&mut self, computer: &str) -> Vec<Alert> {
+        self.close_before(computer, EventTime::MAX)
+    }
+
+    /// The open rows, for a checkpoint.
+    pub fn snapshot(&self) -> SummarySnapshot {
+        SummarySnapshot {
+            groups: self
+                .groups
+                .iter()
+                .map(|(key, group)| (key.bin_start, Arc::clone(&key.parent), group.clone()))
+                .collect(),
+        }
+    }
+
+    /// A summary holding the rows of a checkpoint.
+    pub fn restore(rule: &Rule, snapshot: SummarySnapshot) -> Summary {
+        let mut summary = Summary::new(rule);
+        for (bin_start, parent, group) in snapshot.groups {
+            let key = GroupKey { bin_start, parent };
+            summary
+                .by_bin
+                .entry(key.parent.computer.clone())
+                .or_default()
+                .entry(bin_start)
+                .or_default()
+                .push(key.clone());
+            summary.groups.insert(key, group);
+        }
+        summary
     }
 
     /// Closes every row and returns them in output order.

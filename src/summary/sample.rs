@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::time::EventTime;
 
 /// Up to `cap` distinct values, each with the earliest time it was offered at.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     cap: usize,
     /// Sorted by (time, value); at most `cap` long.

@@ -1,0 +1,286 @@
+//! End-to-end tests of `foothold watch`: the same rows as `hunt` on streams with bounded
+//! disorder (stdin and followed files), late events, early partial rows, restarts after
+//! `kill -9` with `--state`, and a webhook whose server goes away and comes back.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::cargo_bin;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, TestRunner};
+
+use common::generate::{SECOND, event, render};
+use common::reference::RefEvent;
+
+fn ticks(e: &RefEvent) -> i64 {
+    match e {
+        RefEvent::Start { ticks, .. }
+        | RefEvent::Create { ticks, .. }
+        | RefEvent::Other { ticks, .. } => *ticks,
+    }
+}
+
+/// Generated events in an arrival order whose disorder stays under `lateness_secs`.
+fn stream(seed: u64, n: usize, lateness_secs: i64) -> Vec<String> {
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &{
+            let mut s = [0u8; 32];
+            s[..8].copy_from_slice(&seed.to_le_bytes());
+            s
+        }),
+    );
+    let events = proptest::collection::vec((event(), 0u8..=255, 0..lateness_secs * SECOND), n)
+        .new_tree(&mut runner)
+        .unwrap()
+        .current();
+    let mut arriving: Vec<(i64, String)> = events
+        .iter()
+        .map(|(e, variant, delay)| (ticks(e) + delay, render(e, *variant)))
+        .collect();
+    arriving.sort_by_key(|(at, _)| *at);
+    arriving.into_iter().map(|(_, line)| line).collect()
+}
+
+/// Rows as a multiset of their JSON text.
+fn row_set(text: &str) -> BTreeMap<String, usize> {
+    let mut set = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        *set.entry(value.to_string()).or_default() += 1;
+    }
+    set
+}
+
+fn hunt_rows(input: &str) -> BTreeMap<String, usize> {
+    let out = Command::cargo_bin("foothold")
+        .unwrap()
+        .args(["hunt", "-f", "json", "-"])
+        .write_stdin(input.to_string())
+        .output()
+        .unwrap();
+    row_set(&String::from_utf8_lossy(&out.stdout))
+}
+
+#[test]
+fn watch_on_stdin_gives_the_rows_of_hunt() {
+    for seed in 0..12 {
+        let lines = stream(seed, 400, 119);
+        let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let want = hunt_rows(&input);
+        let out = Command::cargo_bin("foothold")
+            .unwrap()
+            .args(["watch", "--idle-flush", "1h"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let got = row_set(&String::from_utf8_lossy(&out.stdout));
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "seed {seed}");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("late"),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn late_events_are_counted_and_written_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let late = dir.path().join("late.ndjson");
+    let fresh = r#"{"event_id":11,"time_generated":"2024-05-01T10:10:00Z","computer":"H","process_id":7,"target_filename":"C:\\Users\\a\\AppData\\Local\\Temp\\x.dll"}"#;
+    let stale = r#"{"event_id":1,"time_generated":"2024-05-01T10:07:59Z","computer":"H","process_id":7,"process_path":"C:\\x.exe","parent_process_path":"C:\\Users\\a\\p.exe","parent_process_name":"p.exe"}"#;
+    let other_host = r#"{"event_id":1,"time_generated":"2024-05-01T09:00:00Z","computer":"G","process_id":7,"process_path":"C:\\x.exe","parent_process_path":"C:\\Users\\a\\p.exe","parent_process_name":"p.exe"}"#;
+    Command::cargo_bin("foothold")
+        .unwrap()
+        .args(["watch", "--stats-interval", "1ms", "--late-file"])
+        .arg(&late)
+        .write_stdin(format!("{fresh}\n{stale}\n{other_host}\n"))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("1 late"));
+    assert_eq!(
+        std::fs::read_to_string(&late).unwrap(),
+        format!("{stale}\n")
+    );
+}
+
+#[test]
+fn emit_first_sends_a_partial_row_before_the_final_one() {
+    let start = r#"{"event_id":1,"time_generated":"2024-05-01T10:00:00Z","computer":"H","process_id":7,"process_path":"C:\\x.exe","parent_process_path":"C:\\Users\\a\\p.exe","parent_process_name":"p.exe"}"#;
+    let drop = |t: &str, n: u32| {
+        format!(
+            r#"{{"event_id":11,"time_generated":"2024-05-01T{t}Z","computer":"H","process_id":7,"target_filename":"C:\\Users\\a\\AppData\\Local\\Temp\\{n}.dll"}}"#
+        )
+    };
+    let input = format!(
+        "{start}\n{}\n{}\n",
+        drop("10:00:10", 1),
+        drop("10:00:20", 2)
+    );
+    let out = Command::cargo_bin("foothold")
+        .unwrap()
+        .args(["watch", "--emit", "first"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["partial"], true);
+    assert_eq!(rows[0]["drop_events"], 1);
+    assert_eq!(rows[1].get("partial"), None);
+    assert_eq!(rows[1]["drop_events"], 2);
+}
+
+fn spawn_watch(args: &[&str], extra: &[&Path]) -> Child {
+    let mut cmd = Process::new(cargo_bin("foothold"));
+    cmd.arg("watch").args(args).args(extra);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
+fn append(path: &Path, lines: &[String]) {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for line in lines {
+        writeln!(file, "{line}").unwrap();
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Process::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits until `done` holds or `limit` passes.
+fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
+
+/// One start and one drop per computer, an hour after everything: closes every bin.
+fn closing_events() -> Vec<String> {
+    ["WS1", "ws1", "WS2"]
+        .iter()
+        .map(|c| {
+            format!(r#"{{"event_id":3,"time_generated":"2024-05-01T13:00:00Z","computer":"{c}"}}"#)
+        })
+        .chain(["WS1", "ws1", "WS2"].iter().map(|c| {
+            format!(r#"{{"event_id":11,"time_generated":"2024-05-01T13:00:00Z","computer":"{c}","process_id":99,"target_filename":"C:\\nowhere\\x"}}"#)
+        }))
+        .collect()
+}
+
+#[test]
+fn a_followed_file_gives_the_rows_of_hunt() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.ndjson");
+    let lines = stream(100, 600, 119);
+    std::fs::write(&log, "").unwrap();
+    let mut child = spawn_watch(&["--poll-interval", "20ms", "--idle-flush", "1h"], &[&log]);
+    for part in lines.chunks(97) {
+        append(&log, part);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        row_set(&String::from_utf8_lossy(&out.stdout)),
+        hunt_rows(&input)
+    );
+}
+
+#[test]
+fn kill_9_and_restart_with_state_loses_and_repeats_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.ndjson");
+    let state = dir.path().join("state");
+    let alerts = dir.path().join("alerts.ndjson");
+    let lines = stream(7, 900, 119);
+    // Checkpoints are rare enough that each kill falls after alerts were written and before
+    // the next checkpoint: the restart must cut them off and write them again, once.
+    let args = [
+        "--poll-interval",
+        "10ms",
+        "--checkpoint-interval",
+        "2s",
+        "--idle-flush",
+        "1h",
+        "--state",
+        state.to_str().unwrap(),
+        "--output",
+        alerts.to_str().unwrap(),
+    ];
+    let (first, rest) = lines.split_at(lines.len() / 2);
+    let (second, third) = rest.split_at(rest.len() / 2);
+    append(&log, first);
+    let mut child = spawn_watch(&args, &[&log]);
+    assert!(wait_for(Duration::from_secs(10), || std::fs::metadata(
+        &alerts
+    )
+    .is_ok_and(|m| m.len() > 0)));
+    assert!(wait_for(Duration::from_secs(10), || state
+        .join("checkpoint.json")
+        .is_file()));
+    let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let before = len(&alerts);
+    append(&log, second);
+    assert!(wait_for(Duration::from_secs(1), || len(&alerts) > before));
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    // Restarted twice: once killed again mid-way, then run to the end.
+    let mut child = spawn_watch(&args, &[&log]);
+    std::thread::sleep(Duration::from_millis(300));
+    append(&log, third);
+    std::thread::sleep(Duration::from_millis(150));
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    let mut child = spawn_watch(&args, &[&log]);
+    append(&log, &closing_events());
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let want = hunt_rows(&input);
+    let total: usize = want.values().sum();
+    assert!(wait_for(Duration::from_secs(20), || {
+        std::fs::read_to_string(&alerts).is_ok_and(|t| t.lines().count() >= total)
+    }));
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(row_set(&std::fs::read_to_string(&alerts).unwrap()), want);
+}
