@@ -201,7 +201,7 @@ fn a_followed_file_gives_the_rows_of_hunt() {
     let log = dir.path().join("events.ndjson");
     let lines = stream(100, 600, 119);
     std::fs::write(&log, "").unwrap();
-    let mut child = spawn_watch(&["--poll-interval", "20ms", "--idle-flush", "1h"], &[&log]);
+    let child = spawn_watch(&["--poll-interval", "20ms", "--idle-flush", "1h"], &[&log]);
     for part in lines.chunks(97) {
         append(&log, part);
         std::thread::sleep(Duration::from_millis(30));
@@ -266,7 +266,7 @@ fn kill_9_and_restart_with_state_loses_and_repeats_nothing() {
     std::thread::sleep(Duration::from_millis(150));
     signal(&child, "-KILL");
     child.wait().unwrap();
-    let mut child = spawn_watch(&args, &[&log]);
+    let child = spawn_watch(&args, &[&log]);
     append(&log, &closing_events());
     let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let want = hunt_rows(&input);
