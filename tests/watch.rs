@@ -284,3 +284,134 @@ fn kill_9_and_restart_with_state_loses_and_repeats_nothing() {
     );
     assert_eq!(row_set(&std::fs::read_to_string(&alerts).unwrap()), want);
 }
+
+/// An HTTP server on 127.0.0.1 that records the bodies it is sent.
+struct Receiver {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Receiver {
+    fn start(port: u16, bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> (Receiver, u16) {
+        let server = tiny_http::Server::http(("127.0.0.1", port)).unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(Some(mut request)) = server.recv_timeout(Duration::from_millis(20)) {
+                    let mut body = String::new();
+                    std::io::Read::read_to_string(request.as_reader(), &mut body).unwrap();
+                    bodies.lock().unwrap().push(body);
+                    let _ = request.respond(tiny_http::Response::empty(200));
+                }
+            }
+        });
+        (
+            Receiver {
+                stop,
+                thread: Some(thread),
+            },
+            port,
+        )
+    }
+
+    fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_webhook_gets_every_alert_though_its_server_goes_away_and_comes_back() {
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (server, port) = Receiver::start(0, std::sync::Arc::clone(&bodies));
+    let dir = tempfile::tempdir().unwrap();
+    let lines = stream(3, 900, 119);
+    let (first, rest) = lines.split_at(lines.len() / 2);
+    let (second, third) = rest.split_at(rest.len() / 2);
+    let mut child = Process::new(cargo_bin("foothold"))
+        .args([
+            "watch",
+            "--idle-flush",
+            "1h",
+            "--stats-interval",
+            "200ms",
+            "--state",
+        ])
+        .arg(dir.path().join("state"))
+        .arg("--webhook")
+        .arg(format!("http://127.0.0.1:{port}/hook"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feed = |stdin: &mut std::process::ChildStdin, part: &[String]| {
+        for line in part {
+            writeln!(stdin, "{line}").unwrap();
+        }
+        stdin.flush().unwrap();
+    };
+    feed(&mut stdin, first);
+    assert!(wait_for(Duration::from_secs(10), || !bodies
+        .lock()
+        .unwrap()
+        .is_empty()));
+    server.stop();
+    let received_while_up = bodies.lock().unwrap().len();
+    feed(&mut stdin, second);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        bodies.lock().unwrap().len(),
+        received_while_up,
+        "the server is down"
+    );
+    let (server, _) = Receiver::start(port, std::sync::Arc::clone(&bodies));
+    feed(&mut stdin, third);
+    feed(&mut stdin, &closing_events());
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    server.stop();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let emitted = row_set(&String::from_utf8_lossy(&out.stdout));
+    let received: BTreeMap<String, usize> = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                serde_json::from_str::<serde_json::Value>(b)
+                    .unwrap()
+                    .to_string(),
+                1,
+            )
+        })
+        .collect();
+    assert!(
+        emitted.len() > received_while_up,
+        "alerts were sent while the server was down"
+    );
+    let missing: Vec<_> = emitted
+        .keys()
+        .filter(|k| !received.contains_key(*k))
+        .collect();
+    let extra: Vec<_> = received
+        .keys()
+        .filter(|k| !emitted.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} emitted, {} received; missing {missing:?}, extra {extra:?}\n{}",
+        emitted.len(),
+        received.len(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

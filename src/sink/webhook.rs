@@ -162,8 +162,12 @@ fn send_loop(
     stop: &AtomicBool,
     counters: &WebhookCounters,
 ) {
+    // A fresh connection per alert: a pooled one to an endpoint that went away can hang
+    // until its timeout instead of failing at once.
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(3)))
         .timeout_global(Some(Duration::from_secs(10)))
+        .max_idle_connections(0)
         .http_status_as_error(true)
         .build()
         .into();
