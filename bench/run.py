@@ -111,8 +111,9 @@ def count_records(path):
 
 def fmt_row(name, size, events, label, m, peer_label=None, peer=None):
     ratio = f"{m['wall'] / peer['wall']:.2f}" if peer else ""
+    shown = f"{size / 1e6:.1f} MB" if size else "-"
     return (
-        f"| {name} | {size / 1e6:.1f} MB | {events:,} | {label} | {m['wall']:.3f} s "
+        f"| {name} | {shown} | {events:,} | {label} | {m['wall']:.3f} s "
         f"({m['wall_min']:.3f}-{m['wall_max']:.3f}) | {m['cpu']:.3f} s | {m['rss'] / 1024:.1f} MiB "
         f"| {events / m['wall'] / 1e6:.2f} M/s | {ratio} |"
     )
@@ -166,7 +167,41 @@ def bench_evtx(runs, threads_list):
     return rows
 
 
-BENCHES = {"evtx": bench_evtx}
+def run_pipe(producer, consumer):
+    """Runs `producer | consumer`; returns the consumer's (wall s, cpu s, peak RSS KiB)."""
+    start = time.perf_counter()
+    gen = subprocess.Popen(producer, stdout=subprocess.PIPE)
+    with open(os.devnull, "wb") as null:
+        proc = subprocess.Popen(consumer, stdin=gen.stdout, stdout=null, stderr=subprocess.DEVNULL)
+    gen.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    gen.wait()
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(consumer)} failed")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def bench_watch_memory(runs, threads_list):
+    """`foothold watch` on generated streams spanning five days: peak RSS against length."""
+    rows = []
+    for events in (1_000_000, 10_000_000):
+        producer = [str(FOOTHOLD), "generate", "--events", str(events), "--span", "5d", "--hosts", "200"]
+        consumer = [str(FOOTHOLD), "watch", "--idle-flush", "1h"]
+        log(f"watch memory, {events:,} events")
+        samples = [run_pipe(producer, consumer) for _ in range(max(1, runs // 2))]
+        m = {
+            "wall": statistics.median(s[0] for s in samples),
+            "cpu": statistics.median(s[1] for s in samples),
+            "rss": max(s[2] for s in samples),
+            "wall_min": min(s[0] for s in samples),
+            "wall_max": max(s[0] for s in samples),
+        }
+        rows.append(fmt_row(f"generated stream, 5 days", 0, events, "foothold watch (stdin, from foothold generate)", m))
+    return rows
+
+
+BENCHES = {"evtx": bench_evtx, "watch-memory": bench_watch_memory}
 
 
 def main():

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use foothold::correlate::JoinBy;
+use foothold::generate::{GenLayout, GenOptions};
 use foothold::hunt::HuntOptions;
 use foothold::rule::Rule;
 use foothold::sink::Format;
@@ -61,6 +62,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// Print the built-in rule (the seed's values) as TOML, or check a rule file.
     Rule(RuleArgs),
+    /// Write a synthetic Sysmon stream (deterministic from --seed) for benchmarks and demos.
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +245,56 @@ impl WatchArgs {
         Ok(WatchConfig {
             options,
             quiet: self.quiet,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many events (true positives add a few more).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// How many hosts.
+    #[arg(long, default_value_t = 200)]
+    pub hosts: u32,
+    /// The event time the stream spans.
+    #[arg(long, value_name = "SPAN", default_value = "1d", value_parser = parse_span)]
+    pub span: Span,
+    /// The first event's time.
+    #[arg(long, value_name = "TIME", default_value = "2024-05-01T00:00:00Z")]
+    pub start: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The layout to write.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Normalized)]
+    pub layout: LayoutArg,
+    /// True positives per million events.
+    #[arg(long, value_name = "PPM", default_value_t = 200)]
+    pub true_positives_ppm: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    Normalized,
+    Ecs,
+    Flat,
+}
+
+impl GenerateArgs {
+    /// The generator's options.
+    pub fn validate(self) -> Result<GenOptions> {
+        Ok(GenOptions {
+            events: self.events,
+            hosts: self.hosts.max(1),
+            span: self.span,
+            start: foothold::time::EventTime::parse(&self.start)?,
+            seed: self.seed,
+            layout: match self.layout {
+                LayoutArg::Normalized => GenLayout::Normalized,
+                LayoutArg::Ecs => GenLayout::Ecs,
+                LayoutArg::Flat => GenLayout::Flat,
+            },
+            true_positive_ppm: self.true_positives_ppm,
         })
     }
 }

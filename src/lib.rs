@@ -10,6 +10,7 @@
 pub mod correlate;
 pub mod engine;
 pub mod event;
+pub mod generate;
 pub mod hunt;
 pub mod rule;
 pub mod scan;

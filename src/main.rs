@@ -29,6 +29,12 @@ fn main() -> ExitCode {
         Command::Hunt(args) => args.validate().and_then(run_hunt),
         Command::Watch(args) => args.validate().and_then(run_watch),
         Command::Rule(args) => run_rule(&args),
+        Command::Generate(args) => args.validate().and_then(|options| {
+            let stdout = io::stdout().lock();
+            foothold::generate::Generator::new(options)
+                .write(&mut io::BufWriter::with_capacity(1 << 20, stdout))?;
+            Ok(ExitCode::SUCCESS)
+        }),
     };
     match result {
         Ok(code) => code,
