@@ -415,3 +415,31 @@ fn the_webhook_gets_every_alert_though_its_server_goes_away_and_comes_back() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_idle_computer_has_its_pending_rows_emitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.ndjson");
+    let start = r#"{"event_id":1,"time_generated":"2024-05-01T10:00:00Z","computer":"H","process_id":7,"process_path":"C:\\x.exe","parent_process_path":"C:\\Users\\a\\p.exe","parent_process_name":"p.exe"}"#;
+    let drop = r#"{"event_id":11,"time_generated":"2024-05-01T10:00:10Z","computer":"H","process_id":7,"target_filename":"C:\\Users\\a\\AppData\\Local\\Temp\\x.dll"}"#;
+    append(&log, &[start.to_string(), drop.to_string()]);
+    let mut child = spawn_watch(
+        &["--poll-interval", "20ms", "--idle-flush", "300ms"],
+        &[&log],
+    );
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let mut reader = std::io::BufReader::new(&mut stdout);
+        std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the row comes without a signal");
+    signal(&child, "-TERM");
+    child.wait().unwrap();
+    let row: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(row["drop_events"], 1);
+}
