@@ -26,6 +26,42 @@ pub enum Event<'a> {
     NotSysmon { event_id: u32 },
 }
 
+fn own(text: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(text.into_owned())
+}
+
+impl Event<'_> {
+    /// The same event, owning its strings.
+    pub fn into_owned(self) -> Event<'static> {
+        match self {
+            Event::ProcessCreate(p) => Event::ProcessCreate(ProcessCreate {
+                time: p.time,
+                computer: own(p.computer),
+                process_id: p.process_id,
+                process_guid: own(p.process_guid),
+                process_path: own(p.process_path),
+                command_line: own(p.command_line),
+                parent_process_id: p.parent_process_id,
+                parent_process_guid: own(p.parent_process_guid),
+                parent_process_path: own(p.parent_process_path),
+                parent_process_name: own(p.parent_process_name),
+                parent_command_line: own(p.parent_command_line),
+                user_name: own(p.user_name),
+            }),
+            Event::FileCreate(f) => Event::FileCreate(FileCreate {
+                time: f.time,
+                computer: own(f.computer),
+                process_id: f.process_id,
+                process_guid: own(f.process_guid),
+                target_filename: own(f.target_filename),
+                file_ext: own(f.file_ext),
+            }),
+            Event::Other { event_id } => Event::Other { event_id },
+            Event::NotSysmon { event_id } => Event::NotSysmon { event_id },
+        }
+    }
+}
+
 /// A process id as a source gave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pid {

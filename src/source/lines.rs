@@ -126,13 +126,32 @@ impl<R: Read> LineBlocks<R> {
 
 /// The lines of a block with their numbers; a trailing `\r` is removed.
 pub fn numbered_lines(block: &Block) -> impl Iterator<Item = (u64, &[u8])> {
-    let data = &block.data[..];
+    split_lines(&block.data)
+        .zip(block.first_line..)
+        .map(|(line, n)| (n, line.strip_suffix(b"\r").unwrap_or(line)))
+}
+
+/// The lines of `data` (a final newline ends the last line rather than starting an empty one),
+/// found with SIMD search.
+pub fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = data.strip_suffix(b"\n").unwrap_or(data);
-    let mut number = block.first_line;
-    body.split(|&b| b == b'\n').map(move |line| {
-        let n = number;
-        number += 1;
-        (n, line.strip_suffix(b"\r").unwrap_or(line))
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', body);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let end = match ends.next() {
+            Some(end) => end,
+            None => {
+                done = true;
+                body.len()
+            }
+        };
+        let line = &body[start..end];
+        start = end + 1;
+        Some(line)
     })
 }
 

@@ -9,6 +9,7 @@ pub mod lines;
 pub mod open;
 pub mod reject;
 pub mod sysmon;
+pub mod text;
 pub mod units;
 pub mod xml;
 

@@ -84,6 +84,55 @@ pub struct SysmonRecord<'a> {
     pub data: EventData<'a>,
     /// The rendered message text, where the layout has one (NXLog).
     pub message: Option<Cow<'a, str>>,
+    /// Why the layout's `EventData` could not be read, if it could not (Sentinel's nested
+    /// document); reported only if the record is one the rule reads.
+    pub data_error: Option<String>,
+}
+
+/// What a record's id and provider say about it, before its fields are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// A Sysmon event of an id the rule does not read.
+    Other(u32),
+    /// An event of another provider.
+    NotSysmon(u32),
+    /// A Sysmon EID 1 or 11: its fields are needed.
+    Read(u32),
+}
+
+impl Class {
+    /// The event to count, for a record the rule does not read.
+    pub fn skipped(self) -> Option<Event<'static>> {
+        match self {
+            Class::Other(event_id) => Some(Event::Other { event_id }),
+            Class::NotSysmon(event_id) => Some(Event::NotSysmon { event_id }),
+            Class::Read(_) => None,
+        }
+    }
+}
+
+/// Classifies a record by its event id and its provider or channel (`None` where its layout
+/// has none, as the normalized one, which is taken to be Sysmon's).
+pub fn classify(
+    event_id: JsonId,
+    source: Option<(Option<&str>, Option<&str>)>,
+) -> Result<Class, Reject> {
+    let event_id = match event_id.0 {
+        Pid::Missing => return Err(Reject::Missing("EventID")),
+        _ => event_id.event_id().ok_or_else(|| Reject::BadValue {
+            field: "EventID",
+            why: "not a decimal event id".to_string(),
+        })?,
+    };
+    if let Some((provider, channel)) = source
+        && !is_sysmon(provider, channel)
+    {
+        return Ok(Class::NotSysmon(event_id));
+    }
+    if event_id != PROCESS_CREATE && event_id != FILE_CREATE {
+        return Ok(Class::Other(event_id));
+    }
+    Ok(Class::Read(event_id))
 }
 
 /// Whether the record comes from Sysmon: by provider, or by channel where there is no
@@ -124,18 +173,20 @@ impl<'a> SysmonRecord<'a> {
     /// `TimeCreated`, then the layout's timestamp. A `UtcTime` that is there but unreadable
     /// rejects the record rather than falling back to another clock.
     pub fn normalize(self) -> Result<Event<'a>, Reject> {
-        let event_id = match self.event_id.0 {
-            Pid::Missing => return Err(Reject::Missing("EventID")),
-            _ => self.event_id.event_id().ok_or_else(|| Reject::BadValue {
-                field: "EventID",
-                why: "not a decimal event id".to_string(),
-            })?,
-        };
-        if !is_sysmon(self.provider.as_deref(), self.channel.as_deref()) {
-            return Ok(Event::NotSysmon { event_id });
+        let source = Some((self.provider.as_deref(), self.channel.as_deref()));
+        let class = classify(self.event_id, source)?;
+        if let Some(event) = class.skipped() {
+            return Ok(event);
         }
-        if event_id != PROCESS_CREATE && event_id != FILE_CREATE {
-            return Ok(Event::Other { event_id });
+        let event_id = match class {
+            Class::Read(event_id) => event_id,
+            Class::Other(event_id) | Class::NotSysmon(event_id) => event_id,
+        };
+        if let Some(why) = self.data_error {
+            return Err(Reject::BadValue {
+                field: "EventData",
+                why,
+            });
         }
         let utc_time = self
             .data

@@ -29,10 +29,18 @@ enum Field<'n> {
     Data(&'n str),
 }
 
-/// Decodes one `<Event>` element.
+/// Decodes one `<Event>` element. Invalid UTF-8 is read as U+FFFD.
 pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Reject::Syntax(format!("XML record is not UTF-8: {e}")))?;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => decode_text(text),
+        Err(_) => {
+            let text = crate::source::text::lossy(bytes);
+            decode_text(&text).map(Event::into_owned)
+        }
+    }
+}
+
+fn decode_text(text: &str) -> Result<Event<'_>, Reject> {
     let mut record = SysmonRecord::default();
     let mut reader = Reader::from_str(text);
     let mut places: Vec<Place> = Vec::new();

@@ -21,6 +21,7 @@ use crate::engine::{Engine, EngineCounts};
 use crate::event::Event;
 use crate::rule::Rule;
 use crate::sink::webhook::Webhook;
+use crate::source::lines::split_lines;
 use crate::source::{Input, Position, Problem, Reject, decode_line};
 use crate::stats::Stats;
 use crate::summary::Alert;
@@ -308,9 +309,8 @@ pub fn watch(
             }) => {
                 let now = Instant::now();
                 let name = Arc::clone(&inputs[input].name);
-                let body = data.strip_suffix(b"\n").unwrap_or(&data);
                 let mut number = first_line;
-                for line in body.split(|b| *b == b'\n') {
+                for line in split_lines(&data) {
                     stats.bytes += line.len() as u64 + 1;
                     let decoded = decode_line(line);
                     let this = number;

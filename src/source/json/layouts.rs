@@ -16,11 +16,11 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::normalized::Normalized;
+use super::normalized::{Normalized, classify_normalized};
 use super::value::{JsonId, Text};
 use crate::event::Event;
 use crate::source::reject::Reject;
-use crate::source::sysmon::{EventData, SysmonRecord};
+use crate::source::sysmon::{Class, EventData, SysmonRecord, classify};
 
 /// Every top-level key of every layout.
 #[derive(Debug, Default, Deserialize)]
@@ -223,44 +223,108 @@ fn cow<'a>(text: Option<Text<'a>>) -> Option<Cow<'a, str>> {
     text.map(Text::into_cow)
 }
 
+/// The layouts, told apart by which top-level keys a record has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    EvtxDump,
+    Ecs,
+    Winlogbeat6,
+    Sentinel,
+    Flat,
+    Normalized,
+    Unknown,
+}
+
+/// Which of the keys that tell the layouts apart a record has.
+struct Keys {
+    event: bool,
+    winlog: bool,
+    winlogbeat6: bool,
+    sentinel_data: bool,
+    event_id_upper: bool,
+    normalized: bool,
+}
+
+impl Layout {
+    fn of(keys: Keys) -> Layout {
+        if keys.event {
+            Layout::EvtxDump
+        } else if keys.winlog {
+            Layout::Ecs
+        } else if keys.winlogbeat6 {
+            Layout::Winlogbeat6
+        } else if keys.sentinel_data {
+            Layout::Sentinel
+        } else if keys.event_id_upper {
+            Layout::Flat
+        } else if keys.normalized {
+            Layout::Normalized
+        } else {
+            Layout::Unknown
+        }
+    }
+}
+
+fn unknown_layout() -> Reject {
+    Reject::UnknownLayout(
+        "no `Event`, `winlog`, `event_data`, `EventData`, `EventID` or `event_id` key; \
+         see the README's input table"
+            .to_string(),
+    )
+}
+
 impl<'a> AnyLayout<'a> {
+    fn layout(&self) -> Layout {
+        Layout::of(Keys {
+            event: self.evtx.is_some(),
+            winlog: self.winlog.is_some(),
+            winlogbeat6: self.event_data.is_some()
+                || self.source_name.is_some()
+                || self.log_name.is_some()
+                || self.computer_name.is_some(),
+            sentinel_data: self.sentinel_data.is_some(),
+            event_id_upper: self.event_id_upper.is_some(),
+            normalized: self.event_id.is_some() || self.time_generated.is_some(),
+        })
+    }
+
     /// Tells the layout apart and normalizes the record.
     pub fn into_event(self) -> Result<Event<'a>, Reject> {
-        if let Some(evtx) = self.evtx {
-            let system = evtx.system.unwrap_or_default();
-            return SysmonRecord {
-                provider: system.provider.and_then(|p| cow(p.attributes.name)),
-                channel: cow(system.channel),
-                event_id: system.event_id,
-                computer: system.computer.into_cow(),
-                time_created: system
-                    .time_created
-                    .and_then(|t| cow(t.attributes.system_time)),
-                layout_time: None,
-                data: evtx.event_data.unwrap_or_default(),
-                message: None,
+        match self.layout() {
+            Layout::EvtxDump => {
+                let evtx = self.evtx.unwrap_or_default();
+                let system = evtx.system.unwrap_or_default();
+                SysmonRecord {
+                    provider: system.provider.and_then(|p| cow(p.attributes.name)),
+                    channel: cow(system.channel),
+                    event_id: system.event_id,
+                    computer: system.computer.into_cow(),
+                    time_created: system
+                        .time_created
+                        .and_then(|t| cow(t.attributes.system_time)),
+                    layout_time: None,
+                    data: evtx.event_data.unwrap_or_default(),
+                    message: None,
+                    data_error: None,
+                }
+                .normalize()
             }
-            .normalize();
-        }
-        if let Some(winlog) = self.winlog {
-            return SysmonRecord {
-                provider: cow(winlog.provider_name),
-                channel: cow(winlog.channel),
-                event_id: winlog.event_id,
-                computer: winlog.computer_name.into_cow(),
-                time_created: None,
-                layout_time: cow(self.at_timestamp),
-                data: winlog.event_data.unwrap_or_default(),
-                message: None,
+            Layout::Ecs => {
+                let winlog = self.winlog.unwrap_or_default();
+                SysmonRecord {
+                    provider: cow(winlog.provider_name),
+                    channel: cow(winlog.channel),
+                    event_id: winlog.event_id,
+                    computer: winlog.computer_name.into_cow(),
+                    time_created: None,
+                    layout_time: cow(self.at_timestamp),
+                    data: winlog.event_data.unwrap_or_default(),
+                    message: None,
+                    data_error: None,
+                }
+                .normalize()
             }
-            .normalize();
-        }
-        let winlogbeat6 = self.event_data.is_some()
-            || self.source_name.is_some()
-            || self.log_name.is_some()
-            || self.computer_name.is_some();
-        if winlogbeat6 {
-            return SysmonRecord {
+            Layout::Winlogbeat6 => SysmonRecord {
                 provider: cow(self.source_name),
                 channel: cow(self.log_name),
                 event_id: self.event_id.unwrap_or_default(),
@@ -269,54 +333,56 @@ impl<'a> AnyLayout<'a> {
                 layout_time: cow(self.at_timestamp),
                 data: self.event_data.unwrap_or_default(),
                 message: None,
+                data_error: None,
             }
-            .normalize();
-        }
-        if let Some(nested) = self.sentinel_data {
-            let data = nested.0.map_err(|why| Reject::BadValue {
-                field: "EventData",
-                why,
-            })?;
-            return SysmonRecord {
-                provider: cow(self.provider),
-                channel: cow(self.channel),
-                event_id: self.event_id_upper.unwrap_or_default(),
-                computer: self.computer_upper.map(Text::into_cow).unwrap_or_default(),
-                time_created: cow(self.time_created),
-                layout_time: cow(self.time_generated_upper),
-                data,
-                message: None,
+            .normalize(),
+            Layout::Sentinel => {
+                let (data, data_error) = match self.sentinel_data.map(|n| n.0) {
+                    Some(Ok(data)) => (data, None),
+                    Some(Err(why)) => (EventData::default(), Some(why)),
+                    None => (EventData::default(), None),
+                };
+                SysmonRecord {
+                    provider: cow(self.provider),
+                    channel: cow(self.channel),
+                    event_id: self.event_id_upper.unwrap_or_default(),
+                    computer: self.computer_upper.map(Text::into_cow).unwrap_or_default(),
+                    time_created: cow(self.time_created),
+                    layout_time: cow(self.time_generated_upper),
+                    data,
+                    message: None,
+                    data_error,
+                }
+                .normalize()
             }
-            .normalize();
-        }
-        if let Some(event_id) = self.event_id_upper {
-            let computer = self.hostname.or(self.computer_upper);
-            return SysmonRecord {
-                provider: cow(self.source_name_upper).or(cow(self.provider)),
-                channel: cow(self.channel),
-                event_id,
-                computer: computer.map(Text::into_cow).unwrap_or_default(),
-                time_created: cow(self.time_created),
-                layout_time: cow(self.at_timestamp),
-                data: EventData {
-                    utc_time: self.utc_time,
-                    process_id: self.process_id_upper,
-                    process_guid: self.process_guid_upper,
-                    image: self.image,
-                    command_line: self.command_line_upper,
-                    parent_process_id: self.parent_process_id_upper,
-                    parent_process_guid: self.parent_process_guid_upper,
-                    parent_image: self.parent_image,
-                    parent_command_line: self.parent_command_line_upper,
-                    user: self.user,
-                    target_filename: self.target_filename_upper,
-                },
-                message: cow(self.message),
+            Layout::Flat => {
+                let computer = self.hostname.or(self.computer_upper);
+                SysmonRecord {
+                    provider: cow(self.source_name_upper).or(cow(self.provider)),
+                    channel: cow(self.channel),
+                    event_id: self.event_id_upper.unwrap_or_default(),
+                    computer: computer.map(Text::into_cow).unwrap_or_default(),
+                    time_created: cow(self.time_created),
+                    layout_time: cow(self.at_timestamp),
+                    data: EventData {
+                        utc_time: self.utc_time,
+                        process_id: self.process_id_upper,
+                        process_guid: self.process_guid_upper,
+                        image: self.image,
+                        command_line: self.command_line_upper,
+                        parent_process_id: self.parent_process_id_upper,
+                        parent_process_guid: self.parent_process_guid_upper,
+                        parent_image: self.parent_image,
+                        parent_command_line: self.parent_command_line_upper,
+                        user: self.user,
+                        target_filename: self.target_filename_upper,
+                    },
+                    message: cow(self.message),
+                    data_error: None,
+                }
+                .normalize()
             }
-            .normalize();
-        }
-        if self.event_id.is_some() || self.time_generated.is_some() {
-            return Normalized {
+            Layout::Normalized => Normalized {
                 event_id: self.event_id,
                 time_generated: self.time_generated,
                 computer: self.computer,
@@ -333,12 +399,132 @@ impl<'a> AnyLayout<'a> {
                 target_filename: self.target_filename,
                 file_ext: self.file_ext,
             }
-            .into_event();
+            .into_event(),
+            Layout::Unknown => Err(unknown_layout()),
         }
-        Err(Reject::UnknownLayout(
-            "no `Event`, `winlog`, `event_data`, `EventData`, `EventID` or `event_id` key; \
-             see the README's input table"
-                .to_string(),
-        ))
+    }
+}
+
+/// The few keys that tell a record's layout, id and provider, with everything else skipped
+/// unread: enough to set aside, cheaply, the records the rule does not read (most of them).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Envelope<'a> {
+    #[serde(rename = "Event", borrow)]
+    evtx: Option<EnvelopeEvtx<'a>>,
+    #[serde(borrow)]
+    winlog: Option<EnvelopeWinlog<'a>>,
+    event_data: Option<IgnoredAny>,
+    computer_name: Option<IgnoredAny>,
+    #[serde(borrow)]
+    log_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    source_name: Option<Text<'a>>,
+    event_id: Option<JsonId>,
+    time_generated: Option<IgnoredAny>,
+    #[serde(rename = "EventData")]
+    sentinel_data: Option<IgnoredAny>,
+    #[serde(rename = "Provider", borrow)]
+    provider: Option<Text<'a>>,
+    #[serde(rename = "EventID")]
+    event_id_upper: Option<JsonId>,
+    #[serde(rename = "Channel", borrow)]
+    channel: Option<Text<'a>>,
+    #[serde(rename = "SourceName", borrow)]
+    source_name_upper: Option<Text<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EnvelopeEvtx<'a> {
+    #[serde(rename = "System", borrow)]
+    system: Option<EnvelopeSystem<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EnvelopeSystem<'a> {
+    #[serde(rename = "Provider", borrow)]
+    provider: Option<Attributes<'a>>,
+    #[serde(rename = "EventID")]
+    event_id: JsonId,
+    #[serde(rename = "Channel", borrow)]
+    channel: Option<Text<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct EnvelopeWinlog<'a> {
+    event_id: JsonId,
+    #[serde(borrow)]
+    channel: Option<Text<'a>>,
+    #[serde(borrow)]
+    provider_name: Option<Text<'a>>,
+}
+
+impl Envelope<'_> {
+    /// The event, when the record is not one the rule reads (so its other fields do not
+    /// matter); `None` when it must be read in full, or is wrong in a way the full read will
+    /// explain.
+    pub fn skip(&self) -> Option<Event<'static>> {
+        let layout = Layout::of(Keys {
+            event: self.evtx.is_some(),
+            winlog: self.winlog.is_some(),
+            winlogbeat6: self.event_data.is_some()
+                || self.source_name.is_some()
+                || self.log_name.is_some()
+                || self.computer_name.is_some(),
+            sentinel_data: self.sentinel_data.is_some(),
+            event_id_upper: self.event_id_upper.is_some(),
+            normalized: self.event_id.is_some() || self.time_generated.is_some(),
+        });
+        let text = |t: &Option<Text<'_>>| t.as_ref().map(|t| t.get().to_string());
+        let class = match layout {
+            Layout::EvtxDump => {
+                let system = self.evtx.as_ref()?.system.as_ref()?;
+                let provider = system
+                    .provider
+                    .as_ref()
+                    .and_then(|p| p.attributes.name.as_ref())
+                    .map(Text::get);
+                let channel = system.channel.as_ref().map(Text::get);
+                classify(system.event_id, Some((provider, channel)))
+            }
+            Layout::Ecs => {
+                let winlog = self.winlog.as_ref()?;
+                let provider = winlog.provider_name.as_ref().map(Text::get);
+                let channel = winlog.channel.as_ref().map(Text::get);
+                classify(winlog.event_id, Some((provider, channel)))
+            }
+            Layout::Winlogbeat6 => {
+                let provider = text(&self.source_name);
+                let channel = text(&self.log_name);
+                classify(
+                    self.event_id.unwrap_or_default(),
+                    Some((provider.as_deref(), channel.as_deref())),
+                )
+            }
+            Layout::Sentinel => classify(
+                self.event_id_upper.unwrap_or_default(),
+                Some((
+                    self.provider.as_ref().map(Text::get),
+                    self.channel.as_ref().map(Text::get),
+                )),
+            ),
+            Layout::Flat => {
+                let provider = self
+                    .source_name_upper
+                    .as_ref()
+                    .or(self.provider.as_ref())
+                    .map(Text::get);
+                classify(
+                    self.event_id_upper.unwrap_or_default(),
+                    Some((provider, self.channel.as_ref().map(Text::get))),
+                )
+            }
+            Layout::Normalized => classify_normalized(self.event_id),
+            Layout::Unknown => return None,
+        };
+        class.ok().and_then(Class::skipped)
     }
 }

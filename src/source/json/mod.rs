@@ -9,13 +9,33 @@ use serde::de::Deserialize;
 
 use crate::event::Event;
 use crate::source::reject::Reject;
-use layouts::AnyLayout;
+use layouts::{AnyLayout, Envelope};
 
 /// Decodes one JSON object into an event.
 ///
 /// `sonic-rs` (SIMD) reads the record; a record it refuses is read again by `serde_json`,
-/// whose verdict and messages are the reference.
+/// whose verdict and messages are the reference. A record refused only for invalid UTF-8 or a
+/// lone UTF-16 surrogate escape (attackers write those into command lines) is read with them
+/// replaced by U+FFFD, so that the event is not lost and the output stays valid.
 pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
+    match decode_exact(bytes) {
+        Ok(event) => Ok(event),
+        Err(reject) => match crate::source::text::repair_json(bytes) {
+            Some(repaired) => decode_exact(&repaired)
+                .map(Event::into_owned)
+                .map_err(|_| reject),
+            None => Err(reject),
+        },
+    }
+}
+
+fn decode_exact(bytes: &[u8]) -> Result<Event<'_>, Reject> {
+    // Most records are not ones the rule reads: tell them from their envelope alone.
+    if let Ok(envelope) = sonic_rs::from_slice::<Envelope<'_>>(bytes)
+        && let Some(event) = envelope.skip()
+    {
+        return Ok(event);
+    }
     let record = match sonic_rs::from_slice::<AnyLayout<'_>>(bytes) {
         Ok(record) => record,
         Err(_) => {

@@ -2,9 +2,10 @@
 //! (`event_id`, `time_generated`, `computer`, `process_id`, ...).
 
 use super::value::{JsonId, Text};
-use crate::event::{Event, FILE_CREATE, PROCESS_CREATE, Pid};
+use crate::event::{Event, PROCESS_CREATE, Pid};
 use crate::event::{FileCreate, ProcessCreate};
 use crate::source::reject::Reject;
+use crate::source::sysmon::{Class, classify};
 use crate::time::EventTime;
 
 /// The normalized columns; every one optional so that a missing one can be named.
@@ -27,19 +28,29 @@ pub struct Normalized<'a> {
     pub file_ext: Text<'a>,
 }
 
+/// [`classify`] for the normalized layout, whose id field is `event_id` and which has no
+/// provider.
+pub fn classify_normalized(event_id: Option<JsonId>) -> Result<Class, Reject> {
+    classify(event_id.unwrap_or_default(), None).map_err(|reject| match reject {
+        Reject::Missing(_) => Reject::Missing("event_id"),
+        Reject::BadValue { why, .. } => Reject::BadValue {
+            field: "event_id",
+            why,
+        },
+        other => other,
+    })
+}
+
 impl<'a> Normalized<'a> {
     /// The event, or why it cannot be one.
     pub fn into_event(self) -> Result<Event<'a>, Reject> {
-        let event_id = match self.event_id {
-            None | Some(JsonId(Pid::Missing)) => return Err(Reject::Missing("event_id")),
-            Some(id) => id.event_id().ok_or_else(|| Reject::BadValue {
-                field: "event_id",
-                why: "not a decimal event id".to_string(),
-            })?,
-        };
-        if event_id != PROCESS_CREATE && event_id != FILE_CREATE {
-            return Ok(Event::Other { event_id });
+        let class = classify_normalized(self.event_id)?;
+        if let Some(event) = class.skipped() {
+            return Ok(event);
         }
+        let event_id = match class {
+            Class::Read(event_id) | Class::Other(event_id) | Class::NotSysmon(event_id) => event_id,
+        };
         let time = match &self.time_generated {
             Some(text) if !text.get().is_empty() => {
                 EventTime::parse(text.get()).map_err(|e| Reject::BadValue {
