@@ -27,6 +27,8 @@ DATA = ROOT / "target" / "bench-data"
 FOOTHOLD = ROOT / "target" / "release" / "foothold"
 EVTX_DUMP = TOOLS / "bin" / "evtx_dump"
 EVTX_VERSION = "0.15.1"
+DUCKDB_CLI_VERSION = "1.5.6"
+DUCKDB = TOOLS / "py" / "duckdb_cli" / "duckdb"
 
 
 def log(msg):
@@ -82,6 +84,57 @@ def need_evtx_dump():
     )
 
 
+def need_duckdb():
+    if DUCKDB.exists():
+        return
+    log(f"installing the duckdb CLI {DUCKDB_CLI_VERSION} (PyPI duckdb-cli) into {TOOLS / 'py'}")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(TOOLS / "py"),
+         f"duckdb-cli=={DUCKDB_CLI_VERSION}"],
+        check=True,
+    )
+
+
+def generated(events, layout):
+    """A stream written by `foothold generate` (seed 1, 200 hosts, one day)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = DATA / f"generated-{events}-{layout}.ndjson"
+    if not out.exists():
+        log(f"generating {out.name}")
+        with open(out, "wb") as f:
+            subprocess.run(
+                [str(FOOTHOLD), "generate", "--events", str(events), "--layout", layout, "--seed", "1"],
+                stdout=f, check=True,
+            )
+    return out
+
+
+def ns_of(text):
+    """Nanoseconds since the epoch of foothold's `...T..:..:..fffffffZ` times."""
+    import datetime
+
+    whole, frac = text.rstrip("Z").split(".")
+    dt = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.timezone.utc)
+    return int(dt.timestamp()) * 1_000_000_000 + int(frac.ljust(9, "0")[:9])
+
+
+def same_rows(foothold_json, duckdb_json):
+    """foothold's NDJSON rows against the SQL's: every column, in order."""
+    import json
+
+    ours = [json.loads(line) for line in foothold_json.splitlines() if line.strip()]
+    theirs = [json.loads(line) for line in duckdb_json.splitlines() if line.strip()]
+    if len(ours) != len(theirs):
+        return False, f"{len(ours)} rows from foothold, {len(theirs)} from DuckDB"
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        mine = dict(a)
+        mine["time_generated_ns"] = ns_of(mine.pop("time_generated"))
+        mine["last_seen_ns"] = ns_of(mine.pop("last_seen"))
+        if mine != b:
+            return False, f"row {i} differs:\n  foothold {mine}\n  duckdb   {b}"
+    return True, f"{len(ours)} rows equal"
+
+
 def shared_evtx_files():
     files = sorted(p for p in (SHARED / "data").rglob("*.evtx"))
     if not files:
@@ -112,15 +165,16 @@ def count_records(path):
 def fmt_row(name, size, events, label, m, peer_label=None, peer=None):
     ratio = f"{m['wall'] / peer['wall']:.2f}" if peer else ""
     shown = f"{size / 1e6:.1f} MB" if size else "-"
+    rate = f"{size / m['wall'] / 1e6:.0f} MB/s, " if size else ""
     return (
         f"| {name} | {shown} | {events:,} | {label} | {m['wall']:.3f} s "
         f"({m['wall_min']:.3f}-{m['wall_max']:.3f}) | {m['cpu']:.3f} s | {m['rss'] / 1024:.1f} MiB "
-        f"| {events / m['wall'] / 1e6:.2f} M/s | {ratio} |"
+        f"| {rate}{events / m['wall'] / 1e6:.2f} M ev/s | {ratio} |"
     )
 
 
 HEADER = (
-    "| input | bytes | events | command | wall (median, min-max) | CPU | peak RSS | events/s | ratio to peer |\n"
+    "| input | bytes | events | command | wall (median, min-max) | CPU | peak RSS | throughput | ratio to peer |\n"
     "|---|---|---|---|---|---|---|---|---|"
 )
 
@@ -201,7 +255,47 @@ def bench_watch_memory(runs, threads_list):
     return rows
 
 
-BENCHES = {"evtx": bench_evtx, "watch-memory": bench_watch_memory}
+def bench_ndjson(runs, threads_list):
+    """foothold hunt vs the seed's KQL in DuckDB SQL, and the floors (cat, a newline count),
+    on the same generated NDJSON; and foothold on the ECS layout of the same events."""
+    need_duckdb()
+    events = 1_000_000
+    normalized = generated(events, "normalized")
+    ecs = generated(events, "ecs")
+    sql = ROOT / "bench" / "seed.sql"
+    env_input = dict(os.environ, FOOTHOLD_INPUT=str(normalized))
+
+    def duckdb(threads):
+        return ["env", f"FOOTHOLD_INPUT={normalized}", str(DUCKDB), "-c", f"SET threads={threads};", "-c", f".read {sql}"]
+
+    # Correctness first: DuckDB's rows must equal foothold's.
+    ours = subprocess.run([str(FOOTHOLD), "hunt", "--format", "json", str(normalized)], capture_output=True, check=True)
+    theirs = subprocess.run([str(DUCKDB), "-c", f".read {sql}"], capture_output=True, check=True, env=env_input)
+    equal, detail = same_rows(ours.stdout.decode(), theirs.stdout.decode())
+    log(f"DuckDB vs foothold: {detail}")
+    rows = [f"| DuckDB's rows equal foothold's | | | {'yes' if equal else 'NO'}: {detail} | | | | | |"]
+    nsize = normalized.stat().st_size
+    esize = ecs.stat().st_size
+    for threads in threads_list:
+        label = f"foothold hunt -j{threads}"
+        commands = {
+            label: [str(FOOTHOLD), "hunt", "-j", str(threads), "--format", "json", str(normalized)],
+            f"duckdb (threads={threads}), load + query": duckdb(threads),
+            "cat > /dev/null": ["cat", str(normalized)],
+            "wc -l": ["wc", "-l", str(normalized)],
+            f"{label} on ECS": [str(FOOTHOLD), "hunt", "-j", str(threads), "--format", "json", str(ecs)],
+        }
+        log(f"NDJSON, {threads} thread(s)")
+        m = measure(commands, runs)
+        duck = m[f"duckdb (threads={threads}), load + query"]
+        for name, mm in m.items():
+            size = esize if name.endswith("on ECS") else nsize
+            peer = None if name.startswith("duckdb") else duck
+            rows.append(fmt_row(("ECS, " if size == esize else "normalized, ") + f"{events:,} events", size, events, name, mm, "duckdb", peer))
+    return rows
+
+
+BENCHES = {"evtx": bench_evtx, "ndjson": bench_ndjson, "watch-memory": bench_watch_memory}
 
 
 def main():
@@ -221,7 +315,8 @@ def main():
         f"# foothold benchmarks\n\n"
         f"`python3 bench/run.py --runs {args.runs}` on {os.cpu_count()} cores ({cpu}), {time.strftime('%Y-%m-%d')}. "
         f"Medians of {args.runs} runs after a warm-up, each command alternating with its peer; "
-        f"ratio = foothold's wall time / the peer's (below 1.0: foothold is faster).\n\n"
+        f"ratio = the command's wall time / its peer's (DuckDB for NDJSON, evtx_dump for EVTX; "
+        f"below 1.0: faster than the peer). MB/s and events/s are of the input.\n\n"
         + "\n".join(lines)
         + "\n"
     )

@@ -136,6 +136,13 @@ pub fn peek_start(
     head.truncate(got);
     let rest: Box<dyn Read + Send> = match error {
         None => reader,
+        // Nothing could be read at all: the content is not what its magic bytes promised.
+        Some(e) if got == 0 => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("cannot be decompressed: {e}"),
+            ));
+        }
         Some(e) => Box::new(FailAfter(Some(e))),
     };
     Ok((head.clone(), Box::new(Cursor::new(head).chain(rest))))
@@ -202,7 +209,12 @@ impl ZipMembers {
         archive: Arc<str>,
         reader: R,
     ) -> io::Result<ZipMembers> {
-        let mut zip = zip::ZipArchive::new(reader).map_err(io::Error::other)?;
+        let mut zip = zip::ZipArchive::new(reader).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not a readable zip archive: {e}"),
+            )
+        })?;
         let (tx, rx) = bounded(8);
         std::thread::spawn(move || {
             for index in 0..zip.len() {
@@ -255,9 +267,9 @@ impl ZipMembers {
         Ok(ZipMembers { archive, rx })
     }
 
-    /// The next member as a stream (decompressed further if it is itself compressed), or
-    /// `None` after the last one.
-    pub fn next_member(&mut self) -> Option<io::Result<Stream>> {
+    /// The next member as a stream (decompressed further if it is itself compressed), with
+    /// its name, or `None` after the last one.
+    pub fn next_member(&mut self) -> Option<(Arc<str>, io::Result<Stream>)> {
         loop {
             match self.rx.recv().ok()? {
                 Message::Member(member) => {
@@ -268,10 +280,9 @@ impl ZipMembers {
                         at: 0,
                         done: false,
                     });
-                    return Some(
-                        peek_start(reader, PEEK_BYTES)
-                            .and_then(|(head, reader)| decompress(name, head, reader)),
-                    );
+                    let stream = peek_start(reader, PEEK_BYTES)
+                        .and_then(|(head, reader)| decompress(Arc::clone(&name), head, reader));
+                    return Some((name, stream));
                 }
                 // The rest of a member its reader stopped short of.
                 Message::Data(_) | Message::End | Message::Failed(_) => {}

@@ -157,16 +157,17 @@ impl Units {
             }
             if let Some(members) = &mut self.members {
                 match members.next_member() {
-                    Some(Ok(stream)) => {
+                    Some((_, Ok(stream))) => {
                         if let Some(unit) = self.start(stream) {
                             return Some(unit);
                         }
                     }
-                    Some(Err(e)) => {
+                    // A damaged member is damaged content, not an unreadable input.
+                    Some((name, Err(e))) => {
                         return Some(rejected(
-                            Arc::from("archive member"),
-                            Position::Input,
-                            Reject::Unreadable(e.to_string()),
+                            name,
+                            Position::Offset(0),
+                            Reject::Syntax(e.to_string()),
                         ));
                     }
                     None => self.members = None,
@@ -181,6 +182,14 @@ impl Units {
                     }
                 }
                 Ok(Opened::Zip(members)) => self.members = Some(members),
+                // The file opened, but its content is not what its first bytes promised.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    return Some(rejected(
+                        input.name(),
+                        Position::Offset(0),
+                        Reject::Syntax(e.to_string()),
+                    ));
+                }
                 Err(e) => {
                     return Some(rejected(
                         input.name(),
