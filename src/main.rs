@@ -123,7 +123,7 @@ fn total_bytes(inputs: &[Input]) -> Option<u64> {
         .iter()
         .map(|input| match input {
             Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Input::Stdin => None,
+            Input::Stdin | Input::Memory { .. } => None,
         })
         .sum()
 }

@@ -43,6 +43,8 @@ pub enum Input {
     Stdin,
     /// A file.
     File(PathBuf),
+    /// Bytes in memory, with a name for messages (tests, fuzzing, embedding).
+    Memory { name: Arc<str>, bytes: Arc<[u8]> },
 }
 
 impl Input {
@@ -51,6 +53,7 @@ impl Input {
         match self {
             Input::Stdin => Arc::from("<stdin>"),
             Input::File(path) => Arc::from(path.display().to_string()),
+            Input::Memory { name, .. } => Arc::clone(name),
         }
     }
 }

@@ -68,6 +68,10 @@ pub fn open(input: &Input, counter: &ByteCounter) -> io::Result<Opened> {
             inner: File::open(path)?,
             counter: counter.clone(),
         }),
+        Input::Memory { bytes, .. } => Box::new(Counting {
+            inner: Cursor::new(Arc::clone(bytes)),
+            counter: counter.clone(),
+        }),
     };
     let (head, reader) = peek_start(raw, PEEK_BYTES)?;
     if head.starts_with(ZIP_MAGIC) {
@@ -83,6 +87,10 @@ pub fn open(input: &Input, counter: &ByteCounter) -> io::Result<Opened> {
                 };
                 Ok(Opened::Zip(ZipMembers::start(name, SeekCounting(file))?))
             }
+            Input::Memory { bytes, .. } => Ok(Opened::Zip(ZipMembers::start(
+                name,
+                Cursor::new(Arc::clone(bytes)),
+            )?)),
             Input::Stdin => {
                 let mut bytes = Vec::new();
                 let mut reader = reader;

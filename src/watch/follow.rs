@@ -173,9 +173,8 @@ fn send_all(tx: &Sender<Feed>, feeds: &mut Vec<Feed>) -> bool {
     feeds.drain(..).all(|feed| tx.send(feed).is_ok())
 }
 
-/// Reads stdin to its end.
-pub fn read_stdin(input: usize, tx: Sender<Feed>, max_record: usize) {
-    let mut stdin = io::stdin().lock();
+/// Reads a stream (stdin, or bytes in memory) to its end.
+pub fn read_stream(input: usize, mut stdin: impl Read, tx: Sender<Feed>, max_record: usize) {
     let mut splitter = LineSplitter::new(input, 0, 1, max_record);
     let mut buf = vec![0; 256 * 1024];
     let mut out = Vec::new();

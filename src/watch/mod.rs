@@ -251,7 +251,7 @@ pub fn watch(
     for (index, input) in options.inputs.iter().enumerate() {
         let path = match input {
             Input::File(path) => Some(path.clone()),
-            Input::Stdin => None,
+            Input::Stdin | Input::Memory { .. } => None,
         };
         inputs.push(InputState {
             name: input.name(),
@@ -263,11 +263,19 @@ pub fn watch(
         });
         let tx = tx.clone();
         let max_record = options.max_record_bytes;
-        match path {
-            None => {
-                std::thread::spawn(move || follow::read_stdin(index, tx, max_record));
+        match (path, input) {
+            (None, Input::Memory { bytes, .. }) => {
+                let bytes = Arc::clone(bytes);
+                std::thread::spawn(move || {
+                    follow::read_stream(index, std::io::Cursor::new(bytes), tx, max_record)
+                });
             }
-            Some(path) => {
+            (None, _) => {
+                std::thread::spawn(move || {
+                    follow::read_stream(index, std::io::stdin().lock(), tx, max_record)
+                });
+            }
+            (Some(path), _) => {
                 let shown = path.display().to_string();
                 let resume = resume_positions
                     .iter()
