@@ -443,3 +443,39 @@ fn an_idle_computer_has_its_pending_rows_emitted() {
     let row: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(row["drop_events"], 1);
 }
+
+#[test]
+fn a_followed_file_that_is_rotated_or_truncated_is_followed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.ndjson");
+    let lines = stream(11, 600, 119);
+    let (first, rest) = lines.split_at(200);
+    let (second, third) = rest.split_at(200);
+    append(&log, first);
+    let child = spawn_watch(&["--poll-interval", "20ms", "--idle-flush", "1h"], &[&log]);
+    std::thread::sleep(Duration::from_millis(300));
+    // Rotation: the file is renamed away and a new one takes its name.
+    std::fs::rename(&log, dir.path().join("events.ndjson.1")).unwrap();
+    append(&log, second);
+    std::thread::sleep(Duration::from_millis(300));
+    // Truncation: the file is emptied in place and written again.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    append(&log, third);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(stderr.contains("was rotated"), "{stderr}");
+    assert!(stderr.contains("was truncated"), "{stderr}");
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        row_set(&String::from_utf8_lossy(&out.stdout)),
+        hunt_rows(&input)
+    );
+}
