@@ -35,15 +35,26 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_once(argv, stdout_path=os.devnull):
-    """Runs argv with stdout to a file; returns (wall s, cpu s, peak RSS KiB, exit code)."""
-    with open(stdout_path, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code
+    """Runs argv with stdout to a file; returns (wall s, cpu s, peak RSS KiB, exit code).
+
+    Figures come from GNU time (`/usr/bin/time -f`), which measures the command alone (a
+    child forked from this Python process would count Python's own memory as its peak)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r") as report, open(stdout_path, "wb") as out:
+        proc = subprocess.run(
+            [GNU_TIME, "-q", "-f", "%e %U %S %M %x", "-o", report.name] + [str(a) for a in argv],
+            stdout=out, stderr=subprocess.DEVNULL,
+        )
+        fields = report.read().split()
+    wall, user, system, rss, code = float(fields[0]), float(fields[1]), float(fields[2]), int(fields[3]), int(fields[4])
+    if proc.returncode != code and code == 0:
+        code = proc.returncode
+    return wall, user + system, rss, code
 
 
 def measure(commands, runs):
@@ -223,17 +234,22 @@ def bench_evtx(runs, threads_list):
 
 def run_pipe(producer, consumer):
     """Runs `producer | consumer`; returns the consumer's (wall s, cpu s, peak RSS KiB)."""
-    start = time.perf_counter()
-    gen = subprocess.Popen(producer, stdout=subprocess.PIPE)
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen(consumer, stdin=gen.stdout, stdout=null, stderr=subprocess.DEVNULL)
-    gen.stdout.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    gen.wait()
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r") as report:
+        gen = subprocess.Popen(producer, stdout=subprocess.PIPE)
+        with open(os.devnull, "wb") as null:
+            proc = subprocess.Popen(
+                [GNU_TIME, "-q", "-f", "%e %U %S %M %x", "-o", report.name] + consumer,
+                stdin=gen.stdout, stdout=null, stderr=subprocess.DEVNULL,
+            )
+        gen.stdout.close()
+        proc.wait()
+        gen.wait()
+        fields = report.read().split()
+    if int(fields[4]) != 0:
         raise SystemExit(f"{' '.join(consumer)} failed")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return float(fields[0]), float(fields[1]) + float(fields[2]), int(fields[3])
 
 
 def bench_watch_memory(runs, threads_list):

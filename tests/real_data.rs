@@ -95,3 +95,47 @@ fn every_shared_file_gives_the_rows_of_the_kql() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(alerts_total > 0);
 }
+
+/// Every chunk of every shared EVTX file gives the same events by foothold's fast path as by
+/// the `evtx` crate's renderer, and the fast path reads most of them.
+#[test]
+fn the_evtx_fast_path_reads_what_the_renderer_reads() {
+    let Some(dir) = shared_data() else { return };
+    let mut chunks = 0;
+    let mut fast = 0;
+    for row in manifest(&dir).iter().filter(|r| r.file.ends_with(".evtx")) {
+        let bytes = std::fs::read(dir.join(&row.file)).unwrap();
+        let header = &bytes[..4096];
+        for (n, chunk) in bytes[4096..].chunks_exact(65536).enumerate() {
+            if !chunk.starts_with(b"ElfChnk\0") {
+                continue;
+            }
+            chunks += 1;
+            let mut file = header.to_vec();
+            file.extend_from_slice(chunk);
+            let mut rendered = Vec::new();
+            foothold::source::evtx::decode_chunk_rendered(
+                n as u64,
+                file.clone(),
+                |e| rendered.push(format!("{e:?}")),
+                |_, _| {},
+            );
+            if let Some(reads) = foothold::source::evtx::binxml::read_chunk(chunk) {
+                fast += 1;
+                let got: Vec<String> = reads
+                    .iter()
+                    .map(|r| match r {
+                        foothold::source::evtx::binxml::Read::Counted(e)
+                        | foothold::source::evtx::binxml::Read::Event(e) => format!("{e:?}"),
+                    })
+                    .collect();
+                assert_eq!(got, rendered, "{} chunk {n}", row.file);
+            }
+        }
+    }
+    eprintln!("the fast path read {fast} of {chunks} chunks");
+    assert!(
+        fast * 10 >= chunks * 9,
+        "the fast path read {fast} of {chunks} chunks"
+    );
+}

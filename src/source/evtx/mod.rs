@@ -10,6 +10,8 @@ use evtx::{EvtxFileHeader, EvtxParser, ParserSettings, RenderedChunkItem};
 
 use crate::event::Event;
 use crate::source::json;
+
+pub mod binxml;
 use crate::source::open::read_full;
 use crate::source::reject::{Position, Reject};
 
@@ -151,11 +153,33 @@ static SETTINGS: LazyLock<ParserSettings> = LazyLock::new(|| {
 /// Decodes every record of one chunk (given as a one-chunk file), calling `on_event` for
 /// each normalized event and `on_reject` for each record or chunk problem.
 ///
-/// Records are rendered to JSON by the `evtx` crate's chunk renderer (the one `evtx_dump`
-/// uses); a record that is not Sysmon EID 1 or 11 is then told apart from the first fields of
-/// its rendering and counted without being decoded further. Checksums are not verified (as
-/// `evtx_dump` does not): a chunk is read for what its records hold.
+/// The fast path ([`binxml`]) reads the records straight from their template values; a
+/// chunk it does not fully understand is rendered by the `evtx` crate instead
+/// ([`decode_chunk_rendered`]). Checksums are not verified (as `evtx_dump` does not): a chunk
+/// is read for what its records hold.
 pub fn decode_chunk(
+    number: u64,
+    file: Vec<u8>,
+    mut on_event: impl FnMut(&Event<'_>),
+    on_reject: impl FnMut(Position, Reject),
+) {
+    if let Some(chunk) = file.get(HEADER_BYTES..)
+        && let Some(reads) = binxml::read_chunk(chunk)
+    {
+        for read in reads {
+            match read {
+                binxml::Read::Counted(event) | binxml::Read::Event(event) => on_event(&event),
+            }
+        }
+        return;
+    }
+    decode_chunk_rendered(number, file, on_event, on_reject);
+}
+
+/// [`decode_chunk`] through the `evtx` crate's chunk renderer only: records are rendered to
+/// JSON (as `evtx_dump` does), a record that is not Sysmon EID 1 or 11 is told apart from the
+/// first fields of its rendering, and the others are decoded like `evtx_dump` output.
+pub fn decode_chunk_rendered(
     number: u64,
     file: Vec<u8>,
     mut on_event: impl FnMut(&Event<'_>),
