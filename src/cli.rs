@@ -102,6 +102,12 @@ pub struct HuntArgs {
     #[arg(long)]
     pub fail_on_alert: bool,
 
+    /// Parse every record in full, to report any malformed one, even where the rule cannot
+    /// use it (normalized records of other event ids are otherwise counted from their id
+    /// alone). Implied by --strict.
+    #[arg(long)]
+    pub validate: bool,
+
     /// Worker threads (0: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -376,6 +382,7 @@ impl HuntArgs {
                 },
                 threads: self.threads,
                 strict: self.strict,
+                validate: self.validate,
                 input_format: match self.input_format {
                     InputFormatArg::Auto => InputFormat::Auto,
                     InputFormatArg::Evtx => InputFormat::Evtx,

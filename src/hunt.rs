@@ -25,6 +25,8 @@ pub struct HuntOptions {
     pub threads: usize,
     /// Fail at the first rejected record.
     pub strict: bool,
+    /// Parse every record in full, even those the rule cannot use (implied by `strict`).
+    pub validate: bool,
     /// The record format, or `Auto` to detect it per input.
     pub input_format: InputFormat,
     pub limits: ReadLimits,
@@ -94,7 +96,7 @@ pub fn hunt(
                 || {
                     std::mem::take(&mut batch)
                         .into_par_iter()
-                        .map(|unit| scan(unit, &options.rule))
+                        .map(|unit| scan(unit, &options.rule, options.strict || options.validate))
                         .collect::<Vec<Scanned>>()
                 },
             );

@@ -44,14 +44,19 @@ impl Scanned {
     }
 }
 
-/// Scans one unit.
-pub fn scan(unit: Unit, rule: &Rule) -> Scanned {
+/// Scans one unit. Unless `validate`, records of the normalized layout that the rule cannot
+/// use are counted from their id without being parsed ([`json::quick`]).
+pub fn scan(unit: Unit, rule: &Rule, validate: bool) -> Scanned {
     let mut out = Scanned::default();
     out.stats.bytes += unit.bytes() as u64;
     match unit {
         Unit::Lines { input, block } => {
             for (number, line) in numbered_lines(&block) {
                 if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if !validate && let Some(event) = json::quick::skip(line) {
+                    out.stats.count_event(&event);
                     continue;
                 }
                 match json::decode(line) {

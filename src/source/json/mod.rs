@@ -3,6 +3,7 @@
 
 mod layouts;
 mod normalized;
+pub mod quick;
 pub mod value;
 
 use serde::de::Deserialize;
