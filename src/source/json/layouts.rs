@@ -245,6 +245,24 @@ struct Keys {
     normalized: bool,
 }
 
+/// The layout of a record, from the presence of its keys; `AnyLayout` and `Envelope` name
+/// them alike.
+macro_rules! layout_of {
+    ($record:expr) => {
+        Layout::of(Keys {
+            event: $record.evtx.is_some(),
+            winlog: $record.winlog.is_some(),
+            winlogbeat6: $record.event_data.is_some()
+                || $record.source_name.is_some()
+                || $record.log_name.is_some()
+                || $record.computer_name.is_some(),
+            sentinel_data: $record.sentinel_data.is_some(),
+            event_id_upper: $record.event_id_upper.is_some(),
+            normalized: $record.event_id.is_some() || $record.time_generated.is_some(),
+        })
+    };
+}
+
 impl Layout {
     fn of(keys: Keys) -> Layout {
         if keys.event {
@@ -275,17 +293,7 @@ fn unknown_layout() -> Reject {
 
 impl<'a> AnyLayout<'a> {
     fn layout(&self) -> Layout {
-        Layout::of(Keys {
-            event: self.evtx.is_some(),
-            winlog: self.winlog.is_some(),
-            winlogbeat6: self.event_data.is_some()
-                || self.source_name.is_some()
-                || self.log_name.is_some()
-                || self.computer_name.is_some(),
-            sentinel_data: self.sentinel_data.is_some(),
-            event_id_upper: self.event_id_upper.is_some(),
-            normalized: self.event_id.is_some() || self.time_generated.is_some(),
-        })
+        layout_of!(self)
     }
 
     /// Tells the layout apart and normalizes the record.
@@ -467,17 +475,7 @@ impl Envelope<'_> {
     /// matter); `None` when it must be read in full, or is wrong in a way the full read will
     /// explain.
     pub fn skip(&self) -> Option<Event<'static>> {
-        let layout = Layout::of(Keys {
-            event: self.evtx.is_some(),
-            winlog: self.winlog.is_some(),
-            winlogbeat6: self.event_data.is_some()
-                || self.source_name.is_some()
-                || self.log_name.is_some()
-                || self.computer_name.is_some(),
-            sentinel_data: self.sentinel_data.is_some(),
-            event_id_upper: self.event_id_upper.is_some(),
-            normalized: self.event_id.is_some() || self.time_generated.is_some(),
-        });
+        let layout = layout_of!(self);
         let text = |t: &Option<Text<'_>>| t.as_ref().map(|t| t.get().to_string());
         let class = match layout {
             Layout::EvtxDump => {
