@@ -80,7 +80,7 @@ fn at_top_level(prefix: &[u8]) -> bool {
     // the prefix ends with the `,` that separates them from this key.
     body.ends_with(b",")
         && !body.iter().any(|b| matches!(b, b'{' | b'[' | b'\\'))
-        && memchr::memchr_iter(b'"', body).count() % 2 == 0
+        && memchr::memchr_iter(b'"', body).count().is_multiple_of(2)
 }
 
 #[cfg(test)]
