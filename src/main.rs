@@ -90,7 +90,10 @@ fn run_hunt(config: HuntConfig) -> Result<ExitCode> {
     let outcome = outcome?;
     observer.log.finish(outcome.stats.rejected_total());
 
-    let width = terminal_size::terminal_size().map_or(160, |(w, _)| w.0);
+    let width = terminal_size::terminal_size()
+        .map(|(w, _)| w.0)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(160);
     let stdout = io::stdout().lock();
     let mut sink = foothold::sink::for_format(config.format, io::BufWriter::new(stdout), width);
     for alert in &outcome.alerts {

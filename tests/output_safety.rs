@@ -84,7 +84,9 @@ fn csv_neutralizes_formulas_and_quotes_every_cell() {
 fn json_stays_valid_and_escapes_controls() {
     let out = run("json");
     let text = String::from_utf8(out).unwrap();
-    assert!(!text.contains('\u{1b}'), "JSON escapes control characters");
+    for raw in ['\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202e}'] {
+        assert!(!text.contains(raw), "raw {raw:?} in the JSON:\n{text}");
+    }
     let row: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(
         row["process_path"], "c:\\users\\a\\\u{1b}[2j\u{1b}[31mevil\u{202e}fdp.exe",

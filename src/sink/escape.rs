@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 /// Whether a character must not reach a terminal raw: C0 and C1 controls, DEL, and the
 /// Unicode controls that reorder or hide text (bidi overrides and isolates, zero-width marks).
-fn is_unsafe_for_terminal(c: char) -> bool {
+pub fn is_unsafe_for_terminal(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -16,6 +16,36 @@ fn is_unsafe_for_terminal(c: char) -> bool {
                 | '\u{FEFF}'
                 | '\u{FFF9}'..='\u{FFFB}'
         )
+}
+
+/// A JSON formatter that also writes the characters unsafe for a terminal (C1 controls, DEL,
+/// bidi and zero-width controls) as `\uXXXX` escapes: the JSON means the same, and printing
+/// it on a terminal sends no control sequence.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TerminalSafeJson;
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe_for_terminal(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// Serializes `value` as one line of terminal-safe JSON.
+pub fn to_json_line(value: &impl serde::Serialize, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafeJson);
+    value.serialize(&mut serializer)
 }
 
 /// The text with every character unsafe for a terminal written as a visible escape
@@ -63,6 +93,17 @@ mod tests {
         assert_eq!(for_terminal("\u{9b}31m"), "\\x9b31m");
         assert_eq!(for_terminal("\u{7f}"), "\\x7f");
         assert_eq!(for_terminal("evil\u{202e}fdp.exe"), "evil\\u{202e}fdp.exe");
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_run_and_means_the_same() {
+        let value = serde_json::json!({"a": "x\u{1b}[2J\u{9b}1m\u{202e}y\u{7f}é"});
+        let mut out = Vec::new();
+        to_json_line(&value, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#"{"a":"x\u001b[2J\u009b1m\u202ey\u007fé"}"#);
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -128,7 +128,7 @@ struct Outputs {
 impl Outputs {
     fn emit(&mut self, alert: &Alert) -> Result<(), WatchError> {
         self.line.clear();
-        serde_json::to_writer(&mut self.line, alert)
+        crate::sink::escape::to_json_line(alert, &mut self.line)
             .map_err(io::Error::from)
             .map_err(io_error("alert"))?;
         if let Some(webhook) = &self.webhook {
