@@ -311,7 +311,43 @@ def bench_ndjson(runs, threads_list):
     return rows
 
 
-BENCHES = {"evtx": bench_evtx, "ndjson": bench_ndjson, "watch-memory": bench_watch_memory}
+def records_of(paths):
+    """How many records foothold reads in these inputs (from --stats)."""
+    out = subprocess.run([str(FOOTHOLD), "hunt", "--stats", "--format", "json"] + [str(p) for p in paths],
+                         capture_output=True, check=True)
+    for line in out.stderr.decode().splitlines():
+        if line.strip().startswith("records"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_scaling(runs, threads_list):
+    """foothold on many files at once, by thread count (ratio to one thread): four generated
+    NDJSON files, and the OTRF zip archives of ../shared/data/bench (about 850 MB unpacked)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for seed in range(1, 5):
+        out = DATA / f"generated-250000-seed{seed}.ndjson"
+        if not out.exists():
+            with open(out, "wb") as f:
+                subprocess.run([str(FOOTHOLD), "generate", "--events", "250000", "--seed", str(seed)], stdout=f, check=True)
+        parts.append(out)
+    zips = sorted((SHARED / "data" / "bench").glob("*.zip"))
+    rows = []
+    for name, paths in (("4 generated NDJSON files", parts), (f"{len(zips)} OTRF .zip archives", zips)):
+        size = sum(p.stat().st_size for p in paths)
+        events = records_of(paths)
+        commands = {f"foothold hunt -j{t}": [str(FOOTHOLD), "hunt", "-j", str(t), "--format", "json"] + [str(p) for p in paths]
+                    for t in threads_list}
+        log(f"scaling: {name}")
+        m = measure(commands, runs)
+        base = m[f"foothold hunt -j{threads_list[0]}"]
+        for label, mm in m.items():
+            rows.append(fmt_row(name, size, events, label, mm, "-j1", None if mm is base else base))
+    return rows
+
+
+BENCHES = {"evtx": bench_evtx, "ndjson": bench_ndjson, "scaling": bench_scaling, "watch-memory": bench_watch_memory}
 
 
 def main():
