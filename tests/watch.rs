@@ -293,17 +293,32 @@ struct Receiver {
 
 impl Receiver {
     fn start(port: u16, bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> (Receiver, u16) {
+        Receiver::answering(port, bodies, |_| 200)
+    }
+
+    /// A server that answers the `n`th request (from 0) with `status(n)` and records the
+    /// bodies of those it answers with 200.
+    fn answering(
+        port: u16,
+        bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+        status: fn(usize) -> u16,
+    ) -> (Receiver, u16) {
         let server = tiny_http::Server::http(("127.0.0.1", port)).unwrap();
         let port = server.server_addr().to_ip().unwrap().port();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = std::sync::Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
+            let mut n = 0;
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
                 if let Ok(Some(mut request)) = server.recv_timeout(Duration::from_millis(20)) {
                     let mut body = String::new();
                     std::io::Read::read_to_string(request.as_reader(), &mut body).unwrap();
-                    bodies.lock().unwrap().push(body);
-                    let _ = request.respond(tiny_http::Response::empty(200));
+                    let code = status(n);
+                    n += 1;
+                    if code == 200 {
+                        bodies.lock().unwrap().push(body);
+                    }
+                    let _ = request.respond(tiny_http::Response::empty(code));
                 }
             }
         });
@@ -412,6 +427,66 @@ fn the_webhook_gets_every_alert_though_its_server_goes_away_and_comes_back() {
         "{} emitted, {} received; missing {missing:?}, extra {extra:?}\n{}",
         emitted.len(),
         received.len(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_alert_the_webhook_refuses_for_good_is_set_aside_and_the_rest_still_arrive() {
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // The first alert is refused with 400; the second gets a 503 once and is retried.
+    let (server, port) = Receiver::answering(0, std::sync::Arc::clone(&bodies), |n| match n {
+        0 => 400,
+        1 => 503,
+        _ => 200,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let lines = stream(5, 600, 60);
+    let input: String = lines
+        .iter()
+        .chain(closing_events().iter())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut child = Process::new(cargo_bin("foothold"))
+        .args(["watch", "--idle-flush", "1h", "--state"])
+        .arg(&state)
+        .arg("--webhook")
+        .arg(format!("http://127.0.0.1:{port}/hook"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    server.stop();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let emitted = row_set(&String::from_utf8_lossy(&out.stdout));
+    assert!(emitted.len() >= 3, "the stream has alerts to send");
+    let rejected = std::fs::read_to_string(state.join("webhook-spool.rejected")).unwrap();
+    assert_eq!(rejected.lines().count(), 1, "{rejected}");
+    let mut arrived: Vec<String> = bodies.lock().unwrap().clone();
+    arrived.extend(rejected.lines().map(str::to_string));
+    let arrived: BTreeMap<String, usize> = arrived
+        .iter()
+        .map(|b| {
+            let value: serde_json::Value = serde_json::from_str(b).unwrap();
+            (value.to_string(), 1)
+        })
+        .collect();
+    let want: BTreeMap<String, usize> = emitted.keys().map(|k| (k.clone(), 1)).collect();
+    assert_eq!(arrived, want);
+    assert_eq!(bodies.lock().unwrap().len(), emitted.len() - 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused 1 alerts for good"),
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
 }

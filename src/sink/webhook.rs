@@ -1,7 +1,9 @@
 //! Webhook: each alert POSTed as JSON to a URL, with retries and backoff. Alerts go first to a
 //! spool file (a queue on disk) that a sender thread works through, so a slow or dead
 //! endpoint never stalls ingestion and never loses an alert: they wait on disk, and are sent
-//! when it comes back. Delivery is at least once.
+//! when it comes back. Delivery is at least once. An alert the endpoint refuses for good (a
+//! 4xx other than 408 and 429) is set aside in `<spool>.rejected` rather than retried for
+//! ever, so it cannot hold up the ones behind it.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
@@ -23,12 +25,16 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub struct WebhookCounters {
     pub sent: AtomicU64,
     pub failed_attempts: AtomicU64,
+    /// Alerts the endpoint refused for good, set aside.
+    pub refused: AtomicU64,
 }
 
 /// The producer side of the webhook.
 pub struct Webhook {
     spool: Arc<Mutex<File>>,
     spool_path: PathBuf,
+    /// Where the spool has been sent to, shared with the sender.
+    sent: Arc<AtomicU64>,
     wake: Sender<()>,
     stop: Arc<AtomicBool>,
     sender: Option<JoinHandle<()>>,
@@ -68,16 +74,21 @@ impl Webhook {
         let (wake, woken) = bounded(1);
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(WebhookCounters::default());
+        let sent = Arc::new(AtomicU64::new(read_sent(&spool_path)));
         let sender = {
-            let spool = Arc::clone(&spool);
             let path = spool_path.clone();
             let stop = Arc::clone(&stop);
             let counters = Arc::clone(&counters);
-            std::thread::spawn(move || send_loop(&url, &path, &spool, &woken, &stop, &counters))
+            let sent = Arc::clone(&sent);
+            let spool = Arc::clone(&spool);
+            std::thread::spawn(move || {
+                send_loop(&url, &path, &spool, &sent, &woken, &stop, &counters);
+            })
         };
         Ok(Webhook {
             spool,
             spool_path,
+            sent,
             wake,
             stop,
             sender: Some(sender),
@@ -109,7 +120,27 @@ impl Webhook {
 
     /// Alerts queued and not yet sent, in bytes.
     pub fn backlog(&self) -> u64 {
-        self.spool_len().saturating_sub(read_sent(&self.spool_path))
+        self.spool_len()
+            .saturating_sub(self.sent.load(Ordering::Relaxed))
+    }
+
+    /// Where the alerts wait.
+    pub fn spool_path(&self) -> &Path {
+        &self.spool_path
+    }
+
+    /// Empties a spool that has been sent whole, so that it does not grow for ever. Called
+    /// by its owner (right before a checkpoint records its length), never behind its back.
+    pub fn compact(&self) {
+        let Ok(file) = self.spool.lock() else { return };
+        let len = file.metadata().map_or(0, |m| m.len());
+        if len >= COMPACT_BYTES
+            && self.sent.load(Ordering::Relaxed) == len
+            && file.set_len(0).is_ok()
+        {
+            self.sent.store(0, Ordering::Relaxed);
+            let _ = write_sent(&self.spool_path, 0);
+        }
     }
 
     /// Cuts the spool back to `len` bytes (what a checkpoint recorded), so that alerts
@@ -131,7 +162,8 @@ impl Webhook {
 
     /// Stops the sender, after it has sent what it can within `drain`; the rest stays in the
     /// spool for the next run.
-    pub fn finish(mut self, drain: Duration) {
+    /// Returns the bytes of alerts left unsent in the spool.
+    pub fn finish(mut self, drain: Duration) -> u64 {
         let deadline = Instant::now() + drain;
         while self.backlog() > 0 && Instant::now() < deadline {
             let _ = self.wake.try_send(());
@@ -142,6 +174,7 @@ impl Webhook {
         if let Some(sender) = self.sender.take() {
             let _ = sender.join();
         }
+        self.backlog()
     }
 }
 
@@ -154,10 +187,13 @@ fn next_line(path: &Path, offset: u64) -> io::Result<Option<Vec<u8>>> {
     Ok(line.ends_with(b"\n").then_some(line))
 }
 
+/// Works through the spool. The spool lock is held while the sent offset is read with its
+/// line and while it moves on, so that [`Webhook::compact`] never runs in between.
 fn send_loop(
     url: &str,
     path: &Path,
     spool: &Mutex<File>,
+    sent: &AtomicU64,
     woken: &Receiver<()>,
     stop: &AtomicBool,
     counters: &WebhookCounters,
@@ -171,44 +207,57 @@ fn send_loop(
         .http_status_as_error(true)
         .build()
         .into();
-    let mut offset = read_sent(path);
     let mut backoff = Duration::from_millis(100);
     while !stop.load(Ordering::Relaxed) {
-        let line = match next_line(path, offset) {
+        let next = match spool.lock() {
+            Ok(_guard) => {
+                let offset = sent.load(Ordering::Relaxed);
+                next_line(path, offset).map(|line| line.map(|line| (offset, line)))
+            }
+            Err(_) => return,
+        };
+        let (offset, line) = match next {
             Ok(Some(line)) => line,
             Ok(None) | Err(_) => {
-                compact(path, spool, &mut offset);
                 let _ = woken.recv_timeout(Duration::from_millis(200));
                 continue;
             }
         };
         let body = &line[..line.len() - 1];
-        match agent
+        let outcome = agent
             .post(url)
             .header("content-type", "application/json")
-            .send(body)
-        {
+            .send(body);
+        let done = match outcome {
             Ok(_) => {
-                offset += line.len() as u64;
-                let _ = write_sent(path, offset);
                 counters.sent.fetch_add(1, Ordering::Relaxed);
-                backoff = Duration::from_millis(100);
+                true
+            }
+            // Refused for good: set it aside, go on with the next.
+            Err(ureq::Error::StatusCode(code))
+                if (400..500).contains(&code) && code != 408 && code != 429 =>
+            {
+                counters.refused.fetch_add(1, Ordering::Relaxed);
+                let _ = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path.with_extension("rejected"))
+                    .and_then(|mut f| f.write_all(&line));
+                true
             }
             Err(_) => {
                 counters.failed_attempts.fetch_add(1, Ordering::Relaxed);
                 let _ = woken.recv_timeout(backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);
+                false
             }
+        };
+        if done {
+            let Ok(_guard) = spool.lock() else { return };
+            sent.store(offset + line.len() as u64, Ordering::Relaxed);
+            let _ = write_sent(path, offset + line.len() as u64);
+            drop(_guard);
+            backoff = Duration::from_millis(100);
         }
-    }
-}
-
-/// Empties a spool that has been sent whole, so that it does not grow for ever.
-fn compact(path: &Path, spool: &Mutex<File>, offset: &mut u64) {
-    let Ok(file) = spool.lock() else { return };
-    let len = file.metadata().map_or(0, |m| m.len());
-    if len >= COMPACT_BYTES && *offset >= len && file.set_len(0).is_ok() {
-        *offset = 0;
-        let _ = write_sent(path, 0);
     }
 }

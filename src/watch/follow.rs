@@ -270,9 +270,17 @@ pub fn follow(job: Follow, tx: Sender<Feed>) {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    if !note(format!("read error: {e}; reopening")) {
+                    if !note(format!(
+                        "read error: {e}; reopening where the reading stopped"
+                    )) {
                         return;
                     }
+                    // Go on from the last whole line sent, not from the start.
+                    resume = Some(Resume {
+                        identity,
+                        offset: splitter.offset,
+                        line: splitter.next_line,
+                    });
                     std::thread::sleep(job.poll);
                     continue 'reopen;
                 }
@@ -281,7 +289,19 @@ pub fn follow(job: Follow, tx: Sender<Feed>) {
             std::thread::sleep(job.poll);
             match FileIdentity::of_path(&job.path) {
                 Ok(now) if now != identity => {
-                    // Rotated: what was left of the old file has been read.
+                    // Rotated: lines may have been appended to the old file since the last
+                    // read; read it to its end before following the new one.
+                    loop {
+                        match file.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => splitter.push(&buf[..n], &mut out),
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(_) => break,
+                        }
+                        if !send_all(&tx, &mut out) {
+                            return;
+                        }
+                    }
                     splitter.finish(&mut out);
                     if !send_all(&tx, &mut out)
                         || !note(format!(

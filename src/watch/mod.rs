@@ -429,6 +429,14 @@ pub fn watch(
             )?;
             dirty = false;
             last_checkpoint = now;
+        } else if state.is_none()
+            && now.duration_since(last_checkpoint) >= options.checkpoint_interval
+        {
+            // No checkpoint records the spool's length: it can be emptied at any time.
+            if let Some(webhook) = &outputs.webhook {
+                webhook.compact();
+            }
+            last_checkpoint = now;
         }
         let ending = stop.load(Ordering::Relaxed) || inputs.iter().all(|i| i.ended);
         if let Some(every) = options.stats_interval
@@ -447,7 +455,14 @@ pub fn watch(
                 })
                 .collect();
             let backlog = outputs.webhook.as_ref().map_or(String::new(), |w| {
-                format!(", webhook backlog {} B", w.backlog())
+                let c = &w.counters;
+                format!(
+                    ", webhook: {} sent, {} refused, {} failed attempts, backlog {} B",
+                    c.sent.load(Ordering::Relaxed),
+                    c.refused.load(Ordering::Relaxed),
+                    c.failed_attempts.load(Ordering::Relaxed),
+                    w.backlog()
+                )
             });
             observer.stats(&format!(
                 "{rate:.0} events/s, {records} events, {late} late, {alerts} alerts, state {held} rows held + {open} open rows, {} computers, lag: {}{backlog}",
@@ -482,7 +497,29 @@ pub fn watch(
         }
     }
     if let Some(webhook) = outputs.webhook.take() {
-        webhook.finish(Duration::from_secs(5));
+        let counters = Arc::clone(&webhook.counters);
+        let left = webhook.finish(Duration::from_secs(5));
+        let refused = counters.refused.load(Ordering::Relaxed);
+        if refused > 0 {
+            observer.note(&format!(
+                "the webhook refused {refused} alerts for good; they are in {}",
+                spool_path.with_extension("rejected").display()
+            ));
+        }
+        if left > 0 {
+            let next = if state.is_some() {
+                "the next run with this --state sends them"
+            } else {
+                "run with --state to have the next run send them"
+            };
+            observer.note(&format!(
+                "{left} bytes of alerts not yet delivered to the webhook wait in {}; {next}",
+                spool_path.display()
+            ));
+        } else if state.is_none() {
+            let _ = std::fs::remove_file(&spool_path);
+            let _ = std::fs::remove_file(spool_path.with_extension("sent"));
+        }
     }
     Ok(WatchOutcome {
         stats,
@@ -529,7 +566,11 @@ fn save(
         .late_file
         .as_ref()
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()));
-    checkpoint.spool_len = outputs.webhook.as_ref().map(Webhook::spool_len);
+    checkpoint.spool_len = outputs.webhook.as_ref().map(|w| {
+        // Empty a spool sent whole now, before its length is recorded, never after.
+        w.compact();
+        w.spool_len()
+    });
     checkpoint.alerts = alerts;
     checkpoint.late = late;
     state.save(&checkpoint).map_err(io_error("checkpoint"))
