@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::event::Event;
 use crate::rule::{Kept, Rule};
 use crate::source::framing::Mark;
+use crate::source::json::quick::Verdict;
 use crate::source::lines::numbered_lines;
 use crate::source::units::{RecordSyntax, Unit};
 use crate::source::{Position, Problem, Reject};
@@ -55,11 +56,15 @@ pub fn scan(unit: Unit, rule: &Rule, validate: bool) -> Scanned {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                if !validate && let Some(event) = json::quick::skip(line) {
-                    out.stats.count_event(&event);
-                    continue;
-                }
-                match json::decode(line) {
+                let decoded = match json::quick::verdict(line) {
+                    Verdict::Skip { event_id } if !validate => {
+                        out.stats.count_event(&Event::Other { event_id });
+                        continue;
+                    }
+                    Verdict::Decode => json::decode_in_full(line),
+                    Verdict::Skip { .. } | Verdict::Unknown => json::decode(line),
+                };
+                match decoded {
                     Ok(event) => out.event(rule, &event),
                     Err(reject) => out.reject(&input, Position::Line(number), reject),
                 }

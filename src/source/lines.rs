@@ -56,7 +56,10 @@ impl<R: Read> LineBlocks<R> {
             let last_newline = memchr::memrchr(b'\n', &self.pending);
             let enough = self.pending.len() >= self.block_bytes;
             if let Some(at) = last_newline.filter(|_| enough || self.eof) {
-                let rest = self.pending.split_off(at + 1);
+                // The next block starts with the partial line after `at`, with room to grow.
+                let mut rest = Vec::with_capacity(self.block_bytes + 64 * 1024);
+                rest.extend_from_slice(&self.pending[at + 1..]);
+                self.pending.truncate(at + 1);
                 return Ok(Some(Piece::Lines(self.take_block(rest))));
             }
             if self.eof {
@@ -79,26 +82,28 @@ impl<R: Read> LineBlocks<R> {
         Block { first_line, data }
     }
 
-    /// Reads more input onto `pending`, up to a block's worth.
+    /// Reads more input onto `pending`: a block's worth, or what is left of the stream. The
+    /// bytes are read into spare capacity, never zeroed first.
     fn fill(&mut self) -> io::Result<()> {
         let start = self.pending.len();
         let want = self.block_bytes.max(64 * 1024);
-        self.pending.resize(start + want, 0);
-        let got = loop {
-            match self.reader.read(&mut self.pending[start..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.pending.truncate(start);
-                    return Err(e);
+        self.pending.reserve(want);
+        let result = (&mut self.reader)
+            .take(want as u64)
+            .read_to_end(&mut self.pending);
+        match result {
+            Ok(got) => {
+                // `take` stops early only at the end of the stream.
+                if got < want {
+                    self.eof = true;
                 }
+                Ok(())
             }
-        };
-        self.pending.truncate(start + got);
-        if got == 0 {
-            self.eof = true;
+            Err(e) => {
+                self.pending.truncate(start);
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     /// Discards the over-long line at the start of `pending`, through its newline.
@@ -108,9 +113,6 @@ impl<R: Read> LineBlocks<R> {
         self.pending.clear();
         loop {
             self.fill()?;
-            if self.eof {
-                break;
-            }
             if let Some(at) = memchr::memchr(b'\n', &self.pending) {
                 bytes += at as u64;
                 self.pending.drain(..=at);
@@ -119,6 +121,9 @@ impl<R: Read> LineBlocks<R> {
             }
             bytes += self.pending.len() as u64;
             self.pending.clear();
+            if self.eof {
+                break;
+            }
         }
         Ok(Piece::TooLong { line, bytes })
     }

@@ -356,8 +356,12 @@ impl<'c> Value<'c> {
         match self.kind {
             0x00 => Ok(None),
             0x11 => {
-                let ft = u64_at(self.bytes, 0)? as i64;
-                Ok(Some(EventTime::from_ticks(ft - 116_444_736_000_000_000)))
+                // Ticks since 1601; a value past i64 (attacker-made) is left to the renderer.
+                let ticks = i64::try_from(u64_at(self.bytes, 0)?)
+                    .map_err(|_| Unsupported)?
+                    .checked_sub(116_444_736_000_000_000)
+                    .ok_or(Unsupported)?;
+                Ok(Some(EventTime::from_ticks(ticks)))
             }
             _ => Err(Unsupported),
         }

@@ -19,10 +19,20 @@ use layouts::{AnyLayout, Envelope};
 /// lone UTF-16 surrogate escape (attackers write those into command lines) is read with them
 /// replaced by U+FFFD, so that the event is not lost and the output stays valid.
 pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
-    match decode_exact(bytes) {
+    decode_with(bytes, true)
+}
+
+/// [`decode`] without first reading the envelope: for a record known to be one the rule
+/// reads (the envelope read would set nothing aside; the answer is the same).
+pub fn decode_in_full(bytes: &[u8]) -> Result<Event<'_>, Reject> {
+    decode_with(bytes, false)
+}
+
+fn decode_with(bytes: &[u8], envelope_first: bool) -> Result<Event<'_>, Reject> {
+    match decode_exact(bytes, envelope_first) {
         Ok(event) => Ok(event),
         Err(reject) => match crate::source::text::repair_json(bytes) {
-            Some(repaired) => decode_exact(&repaired)
+            Some(repaired) => decode_exact(&repaired, envelope_first)
                 .map(Event::into_owned)
                 .map_err(|_| reject),
             None => Err(reject),
@@ -30,9 +40,10 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Reject> {
     }
 }
 
-fn decode_exact(bytes: &[u8]) -> Result<Event<'_>, Reject> {
+fn decode_exact(bytes: &[u8], envelope_first: bool) -> Result<Event<'_>, Reject> {
     // Most records are not ones the rule reads: tell them from their envelope alone.
-    if let Ok(envelope) = sonic_rs::from_slice::<Envelope<'_>>(bytes)
+    if envelope_first
+        && let Ok(envelope) = sonic_rs::from_slice::<Envelope<'_>>(bytes)
         && let Some(event) = envelope.skip()
     {
         return Ok(event);

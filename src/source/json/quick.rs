@@ -4,34 +4,88 @@
 //! one `"event_id":` key, at the top level, with a plain decimal value, and without the
 //! `log_name` and `source_name` keys of winlogbeat 6 (the one other layout with a top-level
 //! `event_id`; the others nest theirs or spell it `EventID`). Everything else, and every id 1
-//! or 11, is decoded in full.
+//! or 11, is decoded in full; a line whose top-level id is 1 or 11 goes to the full read
+//! straight away ([`Verdict::Decode`]), without the envelope read that sets most records aside.
 //!
 //! What is given up: such a line is not checked to be valid JSON (`--strict` and
 //! `--validate` check every record).
 
 use std::sync::LazyLock;
 
-use memchr::memmem::Finder;
+use aho_corasick::packed::{Config, MatchKind, Searcher};
 
 use crate::event::{Event, FILE_CREATE, PROCESS_CREATE};
 
 const EVENT_ID: &[u8] = b"\"event_id\":";
 
-static EVENT_ID_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(EVENT_ID));
-static LOG_NAME: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"log_name\""));
-static SOURCE_NAME: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"source_name\""));
+/// The keys the pre-filter looks for, found in one SIMD pass over the line: the id, and the
+/// two keys only winlogbeat 6 has.
+static KEYS: LazyLock<Option<Searcher>> = LazyLock::new(|| {
+    Config::new()
+        .match_kind(MatchKind::LeftmostFirst)
+        .builder()
+        .extend([EVENT_ID, b"\"log_name\"", b"\"source_name\""])
+        .build()
+});
+
+/// What the pre-filter tells of a line.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    /// A normalized record the rule does not read, with its id.
+    Skip { event_id: u32 },
+    /// A record whose top-level `event_id` is 1 or 11: to be read in full.
+    Decode,
+    /// Nothing is known: the usual decoding.
+    Unknown,
+}
+
+/// What the pre-filter tells of `line`.
+pub fn verdict(line: &[u8]) -> Verdict {
+    let line = line.trim_ascii();
+    if !(line.starts_with(b"{") && line.ends_with(b"}")) {
+        return Verdict::Unknown;
+    }
+    let Some(keys) = KEYS.as_ref() else {
+        return Verdict::Unknown;
+    };
+    let mut id_at = None;
+    let mut ids = 0;
+    let mut winlogbeat = false;
+    for found in keys.find_iter(line) {
+        if found.pattern().as_usize() == 0 {
+            ids += 1;
+            id_at.get_or_insert(found.start());
+        } else {
+            winlogbeat = true;
+        }
+    }
+    let Some(id) = id_at
+        .filter(|_| ids == 1)
+        .and_then(|at| top_level_id(line, at))
+    else {
+        return Verdict::Unknown;
+    };
+    if id == PROCESS_CREATE || id == FILE_CREATE {
+        Verdict::Decode
+    } else if winlogbeat {
+        Verdict::Unknown
+    } else {
+        Verdict::Skip { event_id: id }
+    }
+}
 
 /// The event, when the line is a normalized record the rule does not read.
 pub fn skip(line: &[u8]) -> Option<Event<'static>> {
-    let line = line.trim_ascii();
-    if !(line.starts_with(b"{") && line.ends_with(b"}")) {
-        return None;
+    match verdict(line) {
+        Verdict::Skip { event_id } => Some(Event::Other { event_id }),
+        Verdict::Decode | Verdict::Unknown => None,
     }
-    let at = EVENT_ID_KEY.find(line)?;
+}
+
+/// The value of the `"event_id":` key at `at` in the object `line`, when it is a key of the
+/// top-level object and its value a plain decimal number (bare or quoted).
+fn top_level_id(line: &[u8], at: usize) -> Option<u32> {
     let after = at + EVENT_ID.len();
-    if EVENT_ID_KEY.find(&line[after..]).is_some() {
-        return None;
-    }
     // The key must be a key of the top-level object: only whitespace and `{` or `,` before
     // it, at depth one (no bracket or brace, and no quote that could open a string, between
     // them and the start of the key, other than the ones this checks).
@@ -56,14 +110,7 @@ pub fn skip(line: &[u8]) -> Option<Event<'static>> {
     if !matches!(rest.trim_ascii_start().first(), Some(b',' | b'}')) {
         return None;
     }
-    let event_id: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    if event_id == PROCESS_CREATE || event_id == FILE_CREATE {
-        return None;
-    }
-    if LOG_NAME.find(line).is_some() || SOURCE_NAME.find(line).is_some() {
-        return None;
-    }
-    Some(Event::Other { event_id })
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// Whether a key starting right after `prefix` is a key of the top-level object: the prefix
@@ -96,6 +143,27 @@ mod tests {
         assert_eq!(
             skip(br#"{"computer":"H", "event_id": "13" }"#),
             Some(Event::Other { event_id: 13 })
+        );
+    }
+
+    #[test]
+    fn ids_1_and_11_at_the_top_level_go_straight_to_the_full_read() {
+        for line in [
+            &br#"{"event_id":1,"computer":"H"}"#[..],
+            br#"{"computer":"H","event_id":"11"}"#,
+            br#"{"event_id":11,"source_name":"Microsoft-Windows-Sysmon"}"#,
+        ] {
+            assert_eq!(verdict(line), Verdict::Decode);
+        }
+        assert_eq!(verdict(br#"{"x":{"event_id":1}}"#), Verdict::Unknown);
+        assert_eq!(verdict(br#"{"event_id":1,"event_id":3}"#), Verdict::Unknown);
+        assert_eq!(
+            verdict(br#"{"event_id":3,"parent_process_name":"a.exe"}"#),
+            Verdict::Skip { event_id: 3 }
+        );
+        assert_eq!(
+            verdict(br#"{"event_id":3,"log_name" :"Security"}"#),
+            Verdict::Unknown
         );
     }
 
