@@ -2,11 +2,14 @@
 //! `file_time between (p_time .. p_time + window)`, computed incrementally and symmetrically so
 //! that kept rows may arrive in any order and each matching pair is produced exactly once.
 
+mod rows;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::rule::{Drop, Parent};
 use crate::time::{EventTime, Span};
+use rows::TimeRows;
 
 /// What a process start and a file create are joined on, besides the computer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,8 +43,8 @@ pub struct Unjoinable;
 /// The rows of one join key, each side ordered by time (ties by arrival).
 #[derive(Default)]
 struct KeyRows {
-    parents: BTreeMap<(EventTime, u64), Arc<Parent>>,
-    drops: BTreeMap<(EventTime, u64), Arc<Drop>>,
+    parents: TimeRows<Arc<Parent>>,
+    drops: TimeRows<Arc<Drop>>,
 }
 
 /// A stored row's place, for eviction.
@@ -128,13 +131,8 @@ impl Correlator {
         let until = parent.time.saturating_add(self.window);
         self.remember(&key, until, seq, SideOf::Parent, parent.time);
         let rows = self.keys.entry(key).or_default();
-        for drop in rows
-            .drops
-            .range((parent.time, 0)..=(until, u64::MAX))
-            .map(|(_, d)| d)
-        {
-            on_pair(&parent, drop);
-        }
+        rows.drops
+            .each_between(parent.time, until, |drop| on_pair(&parent, drop));
         rows.parents.insert((parent.time, seq), parent);
         self.stored += 1;
         Ok(())
@@ -153,13 +151,8 @@ impl Correlator {
         self.remember(&key, drop.time, seq, SideOf::Drop, drop.time);
         let since = drop.time.saturating_sub(self.window);
         let rows = self.keys.entry(key).or_default();
-        for parent in rows
-            .parents
-            .range((since, 0)..=(drop.time, u64::MAX))
-            .map(|(_, p)| p)
-        {
-            on_pair(parent, &drop);
-        }
+        rows.parents
+            .each_between(since, drop.time, |parent| on_pair(parent, &drop));
         rows.drops.insert((drop.time, seq), drop);
         self.stored += 1;
         Ok(())
@@ -264,8 +257,8 @@ impl Correlator {
             };
             if let Some(rows) = self.keys.get_mut(&key) {
                 let removed = match side {
-                    SideOf::Parent => rows.parents.remove(&(time, seq)).is_some(),
-                    SideOf::Drop => rows.drops.remove(&(time, seq)).is_some(),
+                    SideOf::Parent => rows.parents.remove((time, seq)),
+                    SideOf::Drop => rows.drops.remove((time, seq)),
                 };
                 if removed {
                     evicted += 1;
