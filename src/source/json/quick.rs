@@ -1,11 +1,12 @@
 //! A raw-bytes pre-filter for records of the normalized layout: a record whose `event_id` is
 //! neither 1 nor 11 is counted from its id alone, without being parsed, since the rule cannot
 //! use it. Only lines that can be nothing else qualify: one top-level object holding exactly
-//! one `"event_id":` key, at the top level, with a plain decimal value, and without the
-//! `log_name` and `source_name` keys of winlogbeat 6 (the one other layout with a top-level
-//! `event_id`; the others nest theirs or spell it `EventID`). Everything else, and every id 1
-//! or 11, is decoded in full; a line whose top-level id is 1 or 11 goes to the full read
-//! straight away ([`Verdict::Decode`]), without the envelope read that sets most records aside.
+//! one `"event_id":` key, at the top level, with a plain decimal value, with none of the keys
+//! by which another layout takes precedence (`Event`, `winlog`, `event_data`, `source_name`,
+//! `log_name`, `computer_name`, `EventData`, `EventID`) and no `\u` escape (which could spell
+//! a key). Everything else, and every id 1 or 11, is decoded in full; a line that qualifies
+//! with id 1 or 11 goes to the full read straight away ([`Verdict::Decode`]), without the
+//! envelope read that sets most records aside.
 //!
 //! What is given up: such a line is not checked to be valid JSON (`--strict` and
 //! `--validate` check every record).
@@ -18,13 +19,30 @@ use crate::event::{Event, FILE_CREATE, PROCESS_CREATE};
 
 const EVENT_ID: &[u8] = b"\"event_id\":";
 
-/// The keys the pre-filter looks for, found in one SIMD pass over the line: the id, and the
-/// two keys only winlogbeat 6 has.
+/// The top-level keys by which another layout takes precedence over the normalized one
+/// (see `layouts`): a line holding any of them, anywhere, is left to the full read.
+const OTHER_LAYOUTS: [&[u8]; 8] = [
+    b"\"Event\"",
+    b"\"winlog\"",
+    b"\"event_data\"",
+    b"\"source_name\"",
+    b"\"log_name\"",
+    b"\"computer_name\"",
+    b"\"EventData\"",
+    b"\"EventID\"",
+];
+
+/// A `\u` escape, when an odd run of backslashes ends in it.
+const UNICODE_ESCAPE: &[u8] = b"\\u";
+
+/// The id key and the keys of other layouts, found in one SIMD pass over the line.
 static KEYS: LazyLock<Option<Searcher>> = LazyLock::new(|| {
     Config::new()
         .match_kind(MatchKind::LeftmostFirst)
         .builder()
-        .extend([EVENT_ID, b"\"log_name\"", b"\"source_name\""])
+        .add(EVENT_ID)
+        .extend(OTHER_LAYOUTS)
+        .add(UNICODE_ESCAPE)
         .build()
 });
 
@@ -50,13 +68,24 @@ pub fn verdict(line: &[u8]) -> Verdict {
     };
     let mut id_at = None;
     let mut ids = 0;
-    let mut winlogbeat = false;
+    let mut other_layout = false;
     for found in keys.find_iter(line) {
-        if found.pattern().as_usize() == 0 {
-            ids += 1;
-            id_at.get_or_insert(found.start());
-        } else {
-            winlogbeat = true;
+        match found.pattern().as_usize() {
+            0 => {
+                ids += 1;
+                id_at.get_or_insert(found.start());
+            }
+            p if p == OTHER_LAYOUTS.len() + 1 => {
+                let run = line[..found.start()]
+                    .iter()
+                    .rev()
+                    .take_while(|b| **b == b'\\')
+                    .count();
+                if run % 2 == 0 {
+                    return Verdict::Unknown;
+                }
+            }
+            _ => other_layout = true,
         }
     }
     let Some(id) = id_at
@@ -65,10 +94,10 @@ pub fn verdict(line: &[u8]) -> Verdict {
     else {
         return Verdict::Unknown;
     };
-    if id == PROCESS_CREATE || id == FILE_CREATE {
-        Verdict::Decode
-    } else if winlogbeat {
+    if other_layout {
         Verdict::Unknown
+    } else if id == PROCESS_CREATE || id == FILE_CREATE {
+        Verdict::Decode
     } else {
         Verdict::Skip { event_id: id }
     }
@@ -133,6 +162,78 @@ fn at_top_level(prefix: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::json;
+    use proptest::prelude::*;
+
+    /// Object members of every layout, well-formed or not, with escapes and nesting.
+    fn member() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "event_id",
+            "event\\u005fid",
+            "computer",
+            "process_id",
+            "target_filename",
+            "time_generated",
+            "Event",
+            "winlog",
+            "win\\u006cog",
+            "event_data",
+            "log_name",
+            "source_name",
+            "computer_name",
+            "EventData",
+            "EventID",
+            "Channel",
+            "x",
+        ]);
+        let value = prop::sample::select(vec![
+            "1",
+            "3",
+            "11",
+            "\"1\"",
+            "\"13\"",
+            "3.5",
+            "-1",
+            "null",
+            "\"C:\\\\users\\\\a\\\\AppData\\\\x.exe\"",
+            "\"a\\\"event_id\\\":3\"",
+            "\"\\u0031\"",
+            "{\"event_id\":1}",
+            "{\"System\":{\"EventID\":1,\"Provider\":{\"#attributes\":{\"Name\":\"Microsoft-Windows-Sysmon\"}}}}",
+            "{\"event_id\":\"1\",\"provider_name\":\"Microsoft-Windows-Sysmon\"}",
+            "[1,{\"a\":2}]",
+        ]);
+        (key, value).prop_map(|(k, v)| format!("\"{k}\":{v}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// A skipped line is one the full read makes a non-1/11 event of the same id (or
+        /// refuses: the pre-filter does not validate); a line sent to the full read gets the
+        /// same answer as by the usual way.
+        #[test]
+        fn the_pre_filter_agrees_with_the_full_read(members in prop::collection::vec(member(), 0..6)) {
+            let line = format!("{{{}}}", members.join(","));
+            match verdict(line.as_bytes()) {
+                Verdict::Skip { event_id } => {
+                    let full = json::decode(line.as_bytes());
+                    prop_assert!(
+                        full.is_err() || full == Ok(Event::Other { event_id }),
+                        "{line}: skipped as {event_id}, read as {full:?}"
+                    );
+                }
+                Verdict::Decode => {
+                    prop_assert_eq!(
+                        json::decode(line.as_bytes()),
+                        json::decode_in_full(line.as_bytes()),
+                        "{}", line
+                    );
+                }
+                Verdict::Unknown => {}
+            }
+        }
+    }
 
     #[test]
     fn normalized_records_of_other_ids_are_counted_from_their_id() {
@@ -151,10 +252,13 @@ mod tests {
         for line in [
             &br#"{"event_id":1,"computer":"H"}"#[..],
             br#"{"computer":"H","event_id":"11"}"#,
-            br#"{"event_id":11,"source_name":"Microsoft-Windows-Sysmon"}"#,
         ] {
             assert_eq!(verdict(line), Verdict::Decode);
         }
+        assert_eq!(
+            verdict(br#"{"event_id":11,"source_name":"Microsoft-Windows-Sysmon"}"#),
+            Verdict::Unknown
+        );
         assert_eq!(verdict(br#"{"x":{"event_id":1}}"#), Verdict::Unknown);
         assert_eq!(verdict(br#"{"event_id":1,"event_id":3}"#), Verdict::Unknown);
         assert_eq!(
