@@ -125,7 +125,7 @@ fn total_bytes(inputs: &[Input]) -> Option<u64> {
     inputs
         .iter()
         .map(|input| match input {
-            Input::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::File(path) | Input::Found(path) => std::fs::metadata(path).ok().map(|m| m.len()),
             Input::Stdin | Input::Memory { .. } => None,
         })
         .sum()

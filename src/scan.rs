@@ -112,6 +112,8 @@ pub fn scan(unit: Unit, rule: &Rule, validate: bool) -> Scanned {
                 out.reject(&input, position, reject);
             }
         }
+        // Like ripgrep with binary files under a directory: counted, not reported.
+        Unit::Skipped => out.stats.skipped_files += 1,
         Unit::Rejected(problem) => {
             out.reject(&problem.input, problem.position, problem.reject);
         }

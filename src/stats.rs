@@ -13,6 +13,8 @@ use crate::source::Reject;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     pub inputs: u64,
+    /// Files found under a directory that hold no event format, skipped (a README).
+    pub skipped_files: u64,
     pub bytes: u64,
     /// Sysmon events read, per event id.
     pub by_event_id: BTreeMap<u32, u64>,
@@ -63,6 +65,7 @@ impl Stats {
     /// Adds another worker's counts.
     pub fn merge(&mut self, other: &Stats) {
         self.inputs += other.inputs;
+        self.skipped_files += other.skipped_files;
         self.bytes += other.bytes;
         for (id, n) in &other.by_event_id {
             *self.by_event_id.entry(*id).or_default() += n;
@@ -90,6 +93,9 @@ impl fmt::Display for Report<'_> {
         let records = s.records();
         writeln!(f, "foothold stats")?;
         writeln!(f, "  inputs             {}", s.inputs)?;
+        if s.skipped_files > 0 {
+            writeln!(f, "    skipped (no log) {}", s.skipped_files)?;
+        }
         writeln!(f, "  bytes              {}", s.bytes)?;
         writeln!(f, "  records            {records}")?;
         for (id, n) in &s.by_event_id {

@@ -157,6 +157,39 @@ fn quiet_hides_messages_but_not_counts() {
 }
 
 #[test]
+fn a_file_of_no_event_format_is_skipped_under_a_directory_and_rejected_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("README.md"), "# notes on the case\n").unwrap();
+    std::fs::write(
+        dir.path().join("events.ndjson"),
+        format!("{START}\n{DROP}\n"),
+    )
+    .unwrap();
+    // Under a directory: counted in --stats, no message, and not a failure under --strict.
+    let out = foothold()
+        .args(["hunt", "-f", "json", "--strict", "--stats"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json_rows(&out.stdout).len(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped (no log) 1"), "{stderr}");
+    assert!(!stderr.contains("README.md"), "{stderr}");
+    // Named: rejected, with its name and why.
+    foothold()
+        .args(["hunt", "-f", "json", "--strict"])
+        .arg(dir.path().join("README.md"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("README.md")
+                .and(predicate::str::contains("not EVTX, event XML or JSON")),
+        );
+}
+
+#[test]
 fn a_missing_input_is_an_error_but_the_others_are_read() {
     foothold()
         .args([

@@ -41,8 +41,11 @@ pub fn decode_line(line: &[u8]) -> Option<Result<crate::event::Event<'_>, Reject
 pub enum Input {
     /// Standard input, named `-`.
     Stdin,
-    /// A file.
+    /// A file named on the command line.
     File(PathBuf),
+    /// A file found under a directory named on the command line: one that holds no event
+    /// format at all (a README beside the logs) is skipped and counted, not rejected.
+    Found(PathBuf),
     /// Bytes in memory, with a name for messages (tests, fuzzing, embedding).
     Memory { name: Arc<str>, bytes: Arc<[u8]> },
 }
@@ -52,8 +55,16 @@ impl Input {
     pub fn name(&self) -> Arc<str> {
         match self {
             Input::Stdin => Arc::from("<stdin>"),
-            Input::File(path) => Arc::from(path.display().to_string()),
+            Input::File(path) | Input::Found(path) => Arc::from(path.display().to_string()),
             Input::Memory { name, .. } => Arc::clone(name),
+        }
+    }
+
+    /// The file's path, for a file.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Input::File(path) | Input::Found(path) => Some(path),
+            Input::Stdin | Input::Memory { .. } => None,
         }
     }
 }
@@ -99,7 +110,7 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<DiscoverError>) {
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         match entry {
             Ok(entry) if entry.file_type().is_file() => {
-                inputs.push(Input::File(entry.into_path()));
+                inputs.push(Input::Found(entry.into_path()));
             }
             Ok(_) => {}
             Err(e) => errors.push(DiscoverError {

@@ -64,7 +64,7 @@ pub fn open(input: &Input, counter: &ByteCounter) -> io::Result<Opened> {
             inner: io::stdin(),
             counter: counter.clone(),
         }),
-        Input::File(path) => Box::new(Counting {
+        Input::File(path) | Input::Found(path) => Box::new(Counting {
             inner: File::open(path)?,
             counter: counter.clone(),
         }),
@@ -76,7 +76,7 @@ pub fn open(input: &Input, counter: &ByteCounter) -> io::Result<Opened> {
     let (head, reader) = peek_start(raw, PEEK_BYTES)?;
     if head.starts_with(ZIP_MAGIC) {
         return match input {
-            Input::File(path) => {
+            Input::File(path) | Input::Found(path) => {
                 // The archive is read through its central directory, which needs seeking:
                 // open it again as a plain file (and count the bytes peeked only once).
                 drop(reader);

@@ -38,6 +38,8 @@ pub enum Unit {
     },
     /// A problem found while reading, before any record could be decoded.
     Rejected(Problem),
+    /// A file found under a directory that holds no event format at all, skipped.
+    Skipped,
 }
 
 impl Unit {
@@ -47,7 +49,7 @@ impl Unit {
             Unit::Lines { block, .. } => block.data.len(),
             Unit::Framed { block, .. } => block.data.len(),
             Unit::EvtxChunk { file, .. } => file.len(),
-            Unit::Rejected(_) => 0,
+            Unit::Rejected(_) | Unit::Skipped => 0,
         }
     }
 }
@@ -100,6 +102,8 @@ pub struct Units {
     limits: ReadLimits,
     format: InputFormat,
     counter: ByteCounter,
+    /// Whether the input being read was found under a directory (see [`Input::Found`]).
+    found: bool,
     /// Streams opened so far (files, stdin, archive members).
     pub streams: u64,
 }
@@ -114,6 +118,7 @@ impl Units {
             limits,
             format,
             counter: ByteCounter::default(),
+            found: false,
             streams: 0,
         }
     }
@@ -175,6 +180,7 @@ impl Units {
                 continue;
             }
             let input = self.inputs.next()?;
+            self.found = matches!(input, Input::Found(_));
             match open(&input, &self.counter) {
                 Ok(Opened::Stream(stream)) => {
                     if let Some(unit) = self.start(stream) {
@@ -225,6 +231,9 @@ impl Units {
                 limits.max_record_bytes,
             )),
             Framing::Unknown if stream.head.is_empty() => return None,
+            Framing::Unknown if self.found => {
+                return Some(Unit::Skipped);
+            }
             Framing::Unknown => {
                 return Some(rejected(
                     stream.name,

@@ -9,7 +9,7 @@ pub mod watermark;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -249,10 +249,7 @@ pub fn watch(
     let (tx, rx) = bounded::<Feed>(64);
     let mut inputs: Vec<InputState> = Vec::new();
     for (index, input) in options.inputs.iter().enumerate() {
-        let path = match input {
-            Input::File(path) => Some(path.clone()),
-            Input::Stdin | Input::Memory { .. } => None,
-        };
+        let path = input.path().map(Path::to_path_buf);
         inputs.push(InputState {
             name: input.name(),
             path: path.clone(),
