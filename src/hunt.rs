@@ -86,8 +86,8 @@ pub fn hunt(
     let mut engine = Engine::new(&options.rule, options.join_by, false, false);
     let mut stats = Stats::default();
     let mut failed_inputs = 0;
-    let max_units = threads * 4;
-    let max_bytes = options.limits.block_bytes * threads * 2;
+    let max_units = threads * 16;
+    let max_bytes = options.limits.block_bytes * threads * 4;
     pool.install(|| -> Result<(), HuntError> {
         let mut batch = units.next_batch(max_units, max_bytes);
         while !batch.is_empty() {

@@ -520,6 +520,42 @@ fn an_idle_computer_has_its_pending_rows_emitted() {
 }
 
 #[test]
+fn a_file_truncated_and_written_past_the_offset_between_two_polls_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.ndjson");
+    let lines = stream(12, 600, 119);
+    let (first, rest) = lines.split_at(100);
+    append(&log, first);
+    let child = spawn_watch(
+        &["--poll-interval", "1500ms", "--idle-flush", "1h"],
+        &[&log],
+    );
+    // Read, and asleep until the next poll: the file is emptied and refilled, longer.
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, rest);
+    std::thread::sleep(Duration::from_millis(2500));
+    signal(&child, "-TERM");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(stderr.contains("was truncated"), "{stderr}");
+    let rejected = stderr
+        .match_indices("events.ndjson:")
+        .any(|(at, key)| stderr[at + key.len()..].starts_with(|c: char| c.is_ascii_digit()));
+    assert!(!rejected, "no line was read from mid-record: {stderr}");
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        row_set(&String::from_utf8_lossy(&out.stdout)),
+        hunt_rows(&input)
+    );
+}
+
+#[test]
 fn a_followed_file_that_is_rotated_or_truncated_is_followed_on() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("events.ndjson");

@@ -82,8 +82,7 @@ impl<R: Read> LineBlocks<R> {
         Block { first_line, data }
     }
 
-    /// Reads more input onto `pending`: a block's worth, or what is left of the stream. The
-    /// bytes are read into spare capacity, never zeroed first.
+    /// Reads more input onto `pending`: a block's worth, or what is left of the stream.
     fn fill(&mut self) -> io::Result<()> {
         let start = self.pending.len();
         let want = self.block_bytes.max(64 * 1024);

@@ -200,6 +200,45 @@ pub fn read_stream(input: usize, mut stdin: impl Read, tx: Sender<Feed>, max_rec
     send_all(&tx, &mut out);
 }
 
+/// The last bytes read from a followed file. Its length alone cannot tell a file that only
+/// grew from one truncated and written again past the offset between two polls (logrotate's
+/// `copytruncate` under a busy writer); these bytes, read again right before the offset, can.
+#[derive(Default)]
+struct Tail {
+    bytes: Vec<u8>,
+}
+
+impl Tail {
+    const KEEP: usize = 64;
+
+    fn push(&mut self, data: &[u8]) {
+        if data.len() >= Self::KEEP {
+            self.bytes.clear();
+            self.bytes
+                .extend_from_slice(&data[data.len() - Self::KEEP..]);
+        } else {
+            self.bytes.extend_from_slice(data);
+            let extra = self.bytes.len().saturating_sub(Self::KEEP);
+            self.bytes.drain(..extra);
+        }
+    }
+
+    /// Whether the file still holds these bytes right before `at` (where it is positioned,
+    /// and is left). Unknown (nothing read yet, or a read error) counts as yes.
+    fn still_in(&self, file: &mut File, at: u64) -> bool {
+        let len = self.bytes.len() as u64;
+        if len == 0 || at < len {
+            return true;
+        }
+        let mut now = vec![0; self.bytes.len()];
+        let read = file
+            .seek(SeekFrom::Start(at - len))
+            .and_then(|_| file.read_exact(&mut now));
+        let back = file.seek(SeekFrom::Start(at));
+        read.is_err() || back.is_err() || now == self.bytes
+    }
+}
+
 /// How a followed file is read.
 pub struct Follow {
     pub input: usize,
@@ -233,6 +272,7 @@ pub fn follow(job: Follow, tx: Sender<Feed>) {
             }
         };
         let mut splitter = LineSplitter::new(job.input, 0, 1, job.max_record);
+        let mut tail = Tail::default();
         if let Some(r) = resume.take() {
             let len = file.metadata().map(|m| m.len()).unwrap_or(0);
             if r.identity == identity && r.offset <= len {
@@ -263,6 +303,7 @@ pub fn follow(job: Follow, tx: Sender<Feed>) {
                 Ok(0) => {}
                 Ok(n) => {
                     splitter.push(&buf[..n], &mut out);
+                    tail.push(&buf[..n]);
                     if !send_all(&tx, &mut out) {
                         return;
                     }
@@ -316,7 +357,8 @@ pub fn follow(job: Follow, tx: Sender<Feed>) {
                 Ok(_) => {
                     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
                     let at = file.stream_position().unwrap_or(0);
-                    if len < at {
+                    if len < at || !tail.still_in(&mut file, at) {
+                        tail = Tail::default();
                         if !note(format!(
                             "{} was truncated: reading it from the start",
                             job.path.display()
@@ -348,6 +390,7 @@ pub fn follow(job: Follow, tx: Sender<Feed>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn feed_lines(feeds: &[Feed]) -> Vec<(u64, String, u64)> {
         feeds
@@ -362,6 +405,41 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn the_tail_tells_a_file_that_grew_from_one_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, "first line\nsecond line\n").unwrap();
+        let mut file = File::open(&path).unwrap();
+        let mut tail = Tail::default();
+        let mut text = Vec::new();
+        file.read_to_end(&mut text).unwrap();
+        for piece in text.chunks(5) {
+            tail.push(piece);
+        }
+        assert_eq!(tail.bytes, text);
+        let at = text.len() as u64;
+        // Grown: the bytes before the offset are the same.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"third\n")
+            .unwrap();
+        assert!(tail.still_in(&mut file, at));
+        assert_eq!(file.stream_position().unwrap(), at);
+        // Truncated and written again past the offset: they are not.
+        std::fs::write(&path, "another file, longer than the first one was\n").unwrap();
+        assert!(!tail.still_in(&mut file, at));
+        assert_eq!(file.stream_position().unwrap(), at);
+        // Only the last bytes are kept.
+        let mut long = Tail::default();
+        long.push(&[b'x'; 100]);
+        long.push(b"yz");
+        assert_eq!(long.bytes.len(), Tail::KEEP);
+        assert!(long.bytes.ends_with(b"xyz"));
     }
 
     #[test]

@@ -66,15 +66,16 @@ pub fn verdict(line: &[u8]) -> Verdict {
     let Some(keys) = KEYS.as_ref() else {
         return Verdict::Unknown;
     };
-    let mut id_at = None;
-    let mut ids = 0;
-    let mut other_layout = false;
+    // Stops at the first key that settles it: most lines of other layouts go in a few bytes.
+    let mut id = None;
     for found in keys.find_iter(line) {
         match found.pattern().as_usize() {
-            0 => {
-                ids += 1;
-                id_at.get_or_insert(found.start());
-            }
+            0 if id.is_none() => match top_level_id(line, found.start()) {
+                Some(value) => id = Some(value),
+                None => return Verdict::Unknown,
+            },
+            // A second id key.
+            0 => return Verdict::Unknown,
             p if p == OTHER_LAYOUTS.len() + 1 => {
                 let run = line[..found.start()]
                     .iter()
@@ -85,21 +86,14 @@ pub fn verdict(line: &[u8]) -> Verdict {
                     return Verdict::Unknown;
                 }
             }
-            _ => other_layout = true,
+            // A key of another layout.
+            _ => return Verdict::Unknown,
         }
     }
-    let Some(id) = id_at
-        .filter(|_| ids == 1)
-        .and_then(|at| top_level_id(line, at))
-    else {
-        return Verdict::Unknown;
-    };
-    if other_layout {
-        Verdict::Unknown
-    } else if id == PROCESS_CREATE || id == FILE_CREATE {
-        Verdict::Decode
-    } else {
-        Verdict::Skip { event_id: id }
+    match id {
+        None => Verdict::Unknown,
+        Some(id) if id == PROCESS_CREATE || id == FILE_CREATE => Verdict::Decode,
+        Some(event_id) => Verdict::Skip { event_id },
     }
 }
 
