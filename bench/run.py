@@ -41,17 +41,22 @@ GNU_TIME = "/usr/bin/time"
 def run_once(argv, stdout_path=os.devnull):
     """Runs argv with stdout to a file; returns (wall s, cpu s, peak RSS KiB, exit code).
 
-    Figures come from GNU time (`/usr/bin/time -f`), which measures the command alone (a
-    child forked from this Python process would count Python's own memory as its peak)."""
+    CPU time and peak RSS come from GNU time (`/usr/bin/time -f`), which measures the command
+    alone (a child forked from this Python process would count Python's own memory as its
+    peak); wall time is read here with a monotonic clock around it, since GNU time prints it
+    in hundredths of a second only (the same few milliseconds of GNU time's own start are in
+    every command's figure)."""
     import tempfile
 
     with tempfile.NamedTemporaryFile("r") as report, open(stdout_path, "wb") as out:
+        started = time.perf_counter()
         proc = subprocess.run(
             [GNU_TIME, "-q", "-f", "%e %U %S %M %x", "-o", report.name] + [str(a) for a in argv],
             stdout=out, stderr=subprocess.DEVNULL,
         )
+        wall = time.perf_counter() - started
         fields = report.read().split()
-    wall, user, system, rss, code = float(fields[0]), float(fields[1]), float(fields[2]), int(fields[3]), int(fields[4])
+    user, system, rss, code = float(fields[1]), float(fields[2]), int(fields[3]), int(fields[4])
     if proc.returncode != code and code == 0:
         code = proc.returncode
     return wall, user + system, rss, code

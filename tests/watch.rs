@@ -339,6 +339,44 @@ impl Receiver {
     }
 }
 
+/// `watch --state STATE --webhook` to a [`Receiver`] on `port`, reading stdin.
+fn spawn_with_webhook(state: &Path, port: u16, extra: &[&str]) -> std::process::Child {
+    Process::new(cargo_bin("foothold"))
+        .args(["watch", "--idle-flush", "1h"])
+        .args(extra)
+        .arg("--state")
+        .arg(state)
+        .arg("--webhook")
+        .arg(format!("http://127.0.0.1:{port}/hook"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `watch` to end, stops the receiver, and checks that `watch` succeeded.
+fn finish_with_webhook(child: std::process::Child, server: Receiver) -> std::process::Output {
+    let out = child.wait_with_output().unwrap();
+    server.stop();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// JSON bodies as a set of rows in the form [`row_set`] gives.
+fn body_set<'a>(bodies: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {
+    bodies
+        .map(|b| {
+            let value: serde_json::Value = serde_json::from_str(b).unwrap();
+            (value.to_string(), 1)
+        })
+        .collect()
+}
+
 #[test]
 fn the_webhook_gets_every_alert_though_its_server_goes_away_and_comes_back() {
     let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -347,23 +385,11 @@ fn the_webhook_gets_every_alert_though_its_server_goes_away_and_comes_back() {
     let lines = stream(3, 900, 119);
     let (first, rest) = lines.split_at(lines.len() / 2);
     let (second, third) = rest.split_at(rest.len() / 2);
-    let mut child = Process::new(cargo_bin("foothold"))
-        .args([
-            "watch",
-            "--idle-flush",
-            "1h",
-            "--stats-interval",
-            "200ms",
-            "--state",
-        ])
-        .arg(dir.path().join("state"))
-        .arg("--webhook")
-        .arg(format!("http://127.0.0.1:{port}/hook"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_with_webhook(
+        &dir.path().join("state"),
+        port,
+        &["--stats-interval", "200ms"],
+    );
     let mut stdin = child.stdin.take().unwrap();
     let feed = |stdin: &mut std::process::ChildStdin, part: &[String]| {
         for line in part {
@@ -389,27 +415,9 @@ fn the_webhook_gets_every_alert_though_its_server_goes_away_and_comes_back() {
     feed(&mut stdin, third);
     feed(&mut stdin, &closing_events());
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    server.stop();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = finish_with_webhook(child, server);
     let emitted = row_set(&String::from_utf8_lossy(&out.stdout));
-    let received: BTreeMap<String, usize> = bodies
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                serde_json::from_str::<serde_json::Value>(b)
-                    .unwrap()
-                    .to_string(),
-                1,
-            )
-        })
-        .collect();
+    let received = body_set(bodies.lock().unwrap().iter().map(String::as_str));
     assert!(
         emitted.len() > received_while_up,
         "alerts were sent while the server was down"
@@ -448,39 +456,17 @@ fn an_alert_the_webhook_refuses_for_good_is_set_aside_and_the_rest_still_arrive(
         .chain(closing_events().iter())
         .map(|l| format!("{l}\n"))
         .collect();
-    let mut child = Process::new(cargo_bin("foothold"))
-        .args(["watch", "--idle-flush", "1h", "--state"])
-        .arg(&state)
-        .arg("--webhook")
-        .arg(format!("http://127.0.0.1:{port}/hook"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_with_webhook(&state, port, &[]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(input.as_bytes()).unwrap();
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    server.stop();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = finish_with_webhook(child, server);
     let emitted = row_set(&String::from_utf8_lossy(&out.stdout));
     assert!(emitted.len() >= 3, "the stream has alerts to send");
     let rejected = std::fs::read_to_string(state.join("webhook-spool.rejected")).unwrap();
     assert_eq!(rejected.lines().count(), 1, "{rejected}");
-    let mut arrived: Vec<String> = bodies.lock().unwrap().clone();
-    arrived.extend(rejected.lines().map(str::to_string));
-    let arrived: BTreeMap<String, usize> = arrived
-        .iter()
-        .map(|b| {
-            let value: serde_json::Value = serde_json::from_str(b).unwrap();
-            (value.to_string(), 1)
-        })
-        .collect();
+    let sent = bodies.lock().unwrap().clone();
+    let arrived = body_set(sent.iter().map(String::as_str).chain(rejected.lines()));
     let want: BTreeMap<String, usize> = emitted.keys().map(|k| (k.clone(), 1)).collect();
     assert_eq!(arrived, want);
     assert_eq!(bodies.lock().unwrap().len(), emitted.len() - 1);
