@@ -505,6 +505,39 @@ fn an_idle_computer_has_its_pending_rows_emitted() {
     assert_eq!(row["drop_events"], 1);
 }
 
+/// Truncates a file to nothing, keeping it (as logrotate's `copytruncate` does).
+fn empty_in_place(path: &Path) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
+/// Waits until process `pid` has read its open `path` up to `len` bytes (Linux's
+/// `/proc/PID/fdinfo` tells where each open file is), so that a test can act between polls.
+fn wait_until_read(pid: u32, path: &Path, len: u64) -> bool {
+    let fds = format!("/proc/{pid}/fd");
+    let at = |fd: &std::fs::DirEntry| {
+        let info = format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy());
+        std::fs::read_to_string(info).ok().and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("pos:"))
+                .and_then(|pos| pos.trim().parse::<u64>().ok())
+        })
+    };
+    wait_for(Duration::from_secs(20), || {
+        std::fs::read_dir(&fds).is_ok_and(|entries| {
+            entries.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| target == path)
+                    && at(&fd) == Some(len)
+            })
+        })
+    })
+}
+
+#[cfg(target_os = "linux")]
 #[test]
 fn a_file_truncated_and_written_past_the_offset_between_two_polls_is_read_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -516,14 +549,15 @@ fn a_file_truncated_and_written_past_the_offset_between_two_polls_is_read_again(
         &["--poll-interval", "1500ms", "--idle-flush", "1h"],
         &[&log],
     );
-    // Read, and asleep until the next poll: the file is emptied and refilled, longer.
-    std::thread::sleep(Duration::from_millis(500));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    // Read to its end, and asleep until the next poll: the file is emptied and refilled,
+    // longer.
+    let len = std::fs::metadata(&log).unwrap().len();
+    assert!(wait_until_read(
+        child.id(),
+        &log.canonicalize().unwrap(),
+        len
+    ));
+    empty_in_place(&log);
     append(&log, rest);
     std::thread::sleep(Duration::from_millis(2500));
     signal(&child, "-TERM");
@@ -556,12 +590,7 @@ fn a_followed_file_that_is_rotated_or_truncated_is_followed_on() {
     append(&log, second);
     std::thread::sleep(Duration::from_millis(300));
     // Truncation: the file is emptied in place and written again.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    empty_in_place(&log);
     std::thread::sleep(Duration::from_millis(300));
     append(&log, third);
     std::thread::sleep(Duration::from_millis(300));
