@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::packed::{Config, MatchKind, Searcher};
 
-use crate::event::{Event, FILE_CREATE, PROCESS_CREATE};
+use crate::event::{FILE_CREATE, PROCESS_CREATE};
 
 const EVENT_ID: &[u8] = b"\"event_id\":";
 
@@ -97,14 +97,6 @@ pub fn verdict(line: &[u8]) -> Verdict {
     }
 }
 
-/// The event, when the line is a normalized record the rule does not read.
-pub fn skip(line: &[u8]) -> Option<Event<'static>> {
-    match verdict(line) {
-        Verdict::Skip { event_id } => Some(Event::Other { event_id }),
-        Verdict::Decode | Verdict::Unknown => None,
-    }
-}
-
 /// The value of the `"event_id":` key at `at` in the object `line`, when it is a key of the
 /// top-level object and its value a plain decimal number (bare or quoted).
 fn top_level_id(line: &[u8], at: usize) -> Option<u32> {
@@ -156,8 +148,17 @@ fn at_top_level(prefix: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
     use crate::source::json;
     use proptest::prelude::*;
+
+    /// The event, when the line is a normalized record the rule does not read.
+    fn skip(line: &[u8]) -> Option<Event<'static>> {
+        match verdict(line) {
+            Verdict::Skip { event_id } => Some(Event::Other { event_id }),
+            Verdict::Decode | Verdict::Unknown => None,
+        }
+    }
 
     /// Object members of every layout, well-formed or not, with escapes and nesting.
     fn member() -> impl Strategy<Value = String> {
