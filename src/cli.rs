@@ -108,6 +108,13 @@ pub struct HuntArgs {
     #[arg(long)]
     pub validate: bool,
 
+    /// The inputs are not in time order (several recordings of the same hosts, shuffled
+    /// exports): hold every kept row from the start instead of reading in a pass bounded by
+    /// the window and, at the first event out of order, reading the inputs again. The rows
+    /// are the same either way.
+    #[arg(long)]
+    pub unordered: bool,
+
     /// Worker threads (0: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -383,6 +390,7 @@ impl HuntArgs {
                 threads: self.threads,
                 strict: self.strict,
                 validate: self.validate,
+                unordered: self.unordered,
                 input_format: match self.input_format {
                     InputFormatArg::Auto => InputFormat::Auto,
                     InputFormatArg::Evtx => InputFormat::Evtx,

@@ -20,6 +20,7 @@ pub mod stats;
 pub mod summary;
 pub mod time;
 pub mod watch;
+pub mod watermark;
 
 #[cfg(test)]
 mod testkit;

@@ -59,6 +59,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 struct StderrObserver {
     log: ProblemLog<io::Stderr>,
     progress: Progress,
+    quiet: bool,
 }
 
 impl Observer for StderrObserver {
@@ -68,6 +69,12 @@ impl Observer for StderrObserver {
 
     fn progress(&mut self, stats: &Stats, file_bytes: u64) {
         self.progress.update(stats, file_bytes);
+    }
+
+    fn note(&mut self, message: &str) {
+        if !self.quiet {
+            eprintln!("foothold: {message}");
+        }
     }
 }
 
@@ -84,6 +91,7 @@ fn run_hunt(config: HuntConfig) -> Result<ExitCode> {
     let mut observer = StderrObserver {
         log: ProblemLog::new(io::stderr(), shown),
         progress: Progress::new(total_bytes(&inputs), draw),
+        quiet: config.quiet,
     };
     let outcome = hunt(&config.options, inputs, &mut observer);
     observer.progress.finish();

@@ -190,6 +190,60 @@ fn a_file_of_no_event_format_is_skipped_under_a_directory_and_rejected_when_name
 }
 
 #[test]
+fn events_out_of_time_order_are_read_again_and_give_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.ndjson");
+    // A start half an hour later comes first: the others are then out of order.
+    let later = START
+        .replace("10:00:00", "10:30:00")
+        .replace("\"process_id\":7", "\"process_id\":8");
+    std::fs::write(&path, format!("{later}\n{START}\n{DROP}\n")).unwrap();
+    let out = foothold()
+        .args(["hunt", "-f", "json"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(json_rows(&out.stdout).len(), 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not in time order"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // In order: one pass, no note, the same row.
+    std::fs::write(&path, format!("{START}\n{DROP}\n{later}\n")).unwrap();
+    let again = foothold()
+        .args(["hunt", "-f", "json"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(again.stdout, out.stdout);
+    assert!(
+        again.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // Out of order, said so: every row held from the start, read once.
+    std::fs::write(&path, format!("{later}\n{START}\n{DROP}\n")).unwrap();
+    let held = foothold()
+        .args(["hunt", "-f", "json", "--unordered"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(held.stdout, out.stdout);
+    assert!(
+        held.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
+}
+
+#[test]
 fn a_missing_input_is_an_error_but_the_others_are_read() {
     foothold()
         .args([

@@ -7,10 +7,54 @@ use std::io::Write;
 
 use proptest::prelude::*;
 
-use common::generate::{RefEvent, event, render};
+use common::generate::{RefEvent, SECOND, event, render};
 use common::reference::{check, kql};
-use foothold::hunt::{HuntOptions, Silent, hunt};
-use foothold::source::Input;
+use foothold::hunt::{HuntOptions, Observer, Silent, hunt};
+use foothold::source::{Input, Problem};
+
+/// An observer that keeps the run's notes.
+#[derive(Default)]
+struct Notes(Vec<String>);
+
+impl Observer for Notes {
+    fn problem(&mut self, _: &Problem) {}
+    fn note(&mut self, message: &str) {
+        self.0.push(message.to_string());
+    }
+}
+
+/// Writes the lines, in order, into `files` consecutive files and runs `hunt` over them;
+/// returns the rows and the run's notes.
+fn run_hunt_in_order(lines: &[String], files: usize) -> (Vec<serde_json::Value>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    let per_file = lines.len().div_ceil(files).max(1);
+    for (part, chunk) in lines.chunks(per_file).enumerate() {
+        let path = dir.path().join(format!("part{part}.ndjson"));
+        std::fs::write(
+            &path,
+            chunk.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        )
+        .unwrap();
+        inputs.push(Input::File(path));
+    }
+    let mut notes = Notes::default();
+    let outcome = hunt(&HuntOptions::default(), inputs, &mut notes).unwrap();
+    let rows = outcome
+        .alerts
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect();
+    (rows, notes.0)
+}
+
+fn ticks_of(event: &RefEvent) -> i64 {
+    match event {
+        RefEvent::Start { ticks, .. }
+        | RefEvent::Create { ticks, .. }
+        | RefEvent::Other { ticks, .. } => *ticks,
+    }
+}
 
 /// Writes the lines into `files` files and runs `hunt` over them.
 fn run_hunt(lines: &[String], files: usize, threads: usize) -> Vec<serde_json::Value> {
@@ -54,6 +98,41 @@ proptest! {
         let lines: Vec<String> = shuffled.iter().map(|(e, v)| render(e, *v)).collect();
         let got = run_hunt(&lines, files, threads);
         if let Err(why) = check(&kql(&events), &got) {
+            return Err(TestCaseError::fail(why));
+        }
+    }
+
+    /// Recorded logs come in time order, give or take: the bounded pass holds (no second
+    /// read) and its rows are the KQL's.
+    #[test]
+    fn events_in_time_order_give_the_rows_of_the_kql_in_one_bounded_pass(
+        events in prop::collection::vec((event(), any::<u8>(), 0i64..540), 1..150),
+        files in 1usize..4,
+    ) {
+        let mut events = events;
+        // Each event comes up to 9 minutes late: within the pass's 10 minutes.
+        events.sort_by_key(|(e, _, late)| ticks_of(e) + late * SECOND);
+        let refs: Vec<RefEvent> = events.iter().map(|(e, _, _)| e.clone()).collect();
+        let lines: Vec<String> = events.iter().map(|(e, v, _)| render(e, *v)).collect();
+        let (got, notes) = run_hunt_in_order(&lines, files);
+        prop_assert!(notes.is_empty(), "{:?}", notes);
+        if let Err(why) = check(&kql(&refs), &got) {
+            return Err(TestCaseError::fail(why));
+        }
+    }
+
+    /// Events far out of order are read again, with the same rows.
+    #[test]
+    fn events_far_out_of_order_are_read_again_with_the_rows_of_the_kql(
+        events in prop::collection::vec((event(), any::<u8>()), 2..120),
+    ) {
+        let mut events = events;
+        // Latest first: anything more than 10 minutes apart is out of order.
+        events.sort_by_key(|(e, _)| std::cmp::Reverse(ticks_of(e)));
+        let refs: Vec<RefEvent> = events.iter().map(|(e, _)| e.clone()).collect();
+        let lines: Vec<String> = events.iter().map(|(e, v)| render(e, *v)).collect();
+        let (got, _) = run_hunt_in_order(&lines, 1);
+        if let Err(why) = check(&kql(&refs), &got) {
             return Err(TestCaseError::fail(why));
         }
     }

@@ -5,7 +5,6 @@
 
 pub mod checkpoint;
 pub mod follow;
-pub mod watermark;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -26,9 +25,9 @@ use crate::source::{Input, Position, Problem, Reject, decode_line};
 use crate::stats::Stats;
 use crate::summary::Alert;
 use crate::time::Span;
+use crate::watermark::{Arrival, Watermarks};
 use checkpoint::{Checkpoint, InputPosition, StateDir, truncate_to};
 use follow::{Feed, FileIdentity, Follow, Resume};
-use watermark::{Arrival, Watermarks};
 
 /// What a watch is asked to do.
 #[derive(Debug, Clone)]
