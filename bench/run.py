@@ -352,7 +352,33 @@ def bench_scaling(runs, threads_list):
     return rows
 
 
-BENCHES = {"evtx": bench_evtx, "ndjson": bench_ndjson, "scaling": bench_scaling, "watch-memory": bench_watch_memory}
+def bench_hunt_memory(runs, threads_list):
+    """`foothold hunt` on 1 and 5 million events in time order: peak RSS of the bounded pass
+    against the length of the input, and against holding every kept row (`--unordered`)."""
+    rows = []
+    threads = max(threads_list)
+    for events in (1_000_000, 5_000_000):
+        path = generated(events, "normalized")
+        size = path.stat().st_size
+        commands = {
+            f"foothold hunt -j{threads}": [str(FOOTHOLD), "hunt", "-j", str(threads), "--format", "json", str(path)],
+            f"foothold hunt -j{threads} --unordered": [
+                str(FOOTHOLD), "hunt", "-j", str(threads), "--unordered", "--format", "json", str(path)],
+        }
+        log(f"hunt memory, {events:,} events")
+        m = measure(commands, runs)
+        for name, mm in m.items():
+            rows.append(fmt_row(f"normalized, {events:,} events", size, events, name, mm))
+    return rows
+
+
+BENCHES = {
+    "evtx": bench_evtx,
+    "ndjson": bench_ndjson,
+    "scaling": bench_scaling,
+    "hunt-memory": bench_hunt_memory,
+    "watch-memory": bench_watch_memory,
+}
 
 
 def main():
