@@ -226,6 +226,25 @@ fn events_out_of_time_order_are_read_again_and_give_the_same_rows() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+    // A malformed line before the disorder is told once, though its file is read twice.
+    std::fs::write(
+        &path,
+        format!("{{\"event_id\": oops\n{later}\n{START}\n{DROP}\n{{\"event_id\": 1,\n"),
+    )
+    .unwrap();
+    let twice = foothold()
+        .args(["hunt", "-f", "json", "--stats"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(twice.stdout, out.stdout);
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert_eq!(stderr.matches("events.ndjson:1:").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("events.ndjson:5:").count(), 1, "{stderr}");
+    assert!(stderr.contains("not in time order"), "{stderr}");
+    assert!(stderr.contains("rejected         2"), "{stderr}");
     // Out of order, said so: every row held from the start, read once.
     std::fs::write(&path, format!("{later}\n{START}\n{DROP}\n")).unwrap();
     let held = foothold()

@@ -100,39 +100,59 @@ pub fn hunt(
         Pass::InOrder(InOrder::new(&options.rule, options.join_by))
     };
     let mut done = Done::default();
-    let groups = groups_of(&inputs);
-    for (k, group) in groups.iter().enumerate() {
+    for group in groups_of(&inputs) {
         let input = inputs[group.clone()].to_vec();
         match &mut state {
             Pass::InOrder(in_order) => {
-                read(options, &pool, input, observer, &mut done, &mut |row| {
-                    in_order.add(row, Instant::now());
-                })?
+                let mut tried = done.clone();
+                read(
+                    options,
+                    &pool,
+                    input.clone(),
+                    observer,
+                    &mut tried,
+                    &mut |row| in_order.add(row, Instant::now()),
+                )?;
+                if !in_order.is_void() {
+                    done = tried;
+                    continue;
+                }
+                // Out of order: the groups before are read again unseen, and this one from
+                // its start, without showing its problems twice.
+                observer.note(
+                    "the events are not in time order per computer: reading the inputs so far \
+                     again, with every kept row held (--unordered holds them from the start)",
+                );
+                let shown = tried.problems - done.problems;
+                let mut engine = Engine::new(&options.rule, options.join_by, false, false);
+                let before = inputs[..group.start].to_vec();
+                read(
+                    options,
+                    &pool,
+                    before,
+                    &mut Silent,
+                    &mut Done::default(),
+                    &mut |row| {
+                        engine.add(row);
+                        true
+                    },
+                )?;
+                let mut rest = SkipFirst {
+                    inner: &mut *observer,
+                    skip: shown,
+                };
+                read(options, &pool, input, &mut rest, &mut done, &mut |row| {
+                    engine.add(row);
+                    true
+                })?;
+                state = Pass::Holding(engine);
             }
             Pass::Holding(engine) => {
                 read(options, &pool, input, observer, &mut done, &mut |row| {
                     engine.add(row);
-                })?
+                    true
+                })?;
             }
-        }
-        if matches!(&state, Pass::InOrder(in_order) if in_order.is_void()) {
-            observer.note(
-                "the events are not in time order per computer: reading the inputs so far again, \
-                 with every kept row held (--unordered holds them from the start)",
-            );
-            let mut engine = Engine::new(&options.rule, options.join_by, false, false);
-            let mut again = Done::default();
-            read(
-                options,
-                &pool,
-                inputs[..groups[k].end].to_vec(),
-                &mut Silent,
-                &mut again,
-                &mut |row| {
-                    engine.add(row);
-                },
-            )?;
-            state = Pass::Holding(engine);
         }
     }
     let (alerts, counts) = match state {
@@ -192,24 +212,51 @@ enum Pass {
 }
 
 /// What the reads so far have found.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Done {
     stats: Stats,
+    /// Problems told to the observer.
+    problems: u64,
     /// Inputs that could not be opened or read at all.
     failed_inputs: u64,
     /// Bytes read from the input files, for progress.
     file_bytes: u64,
 }
 
+/// An observer that is not told the first `skip` problems (told already).
+struct SkipFirst<'a> {
+    inner: &'a mut (dyn Observer + Send),
+    skip: u64,
+}
+
+impl Observer for SkipFirst<'_> {
+    fn problem(&mut self, problem: &Problem) {
+        if self.skip > 0 {
+            self.skip -= 1;
+        } else {
+            self.inner.problem(problem);
+        }
+    }
+
+    fn note(&mut self, message: &str) {
+        self.inner.note(message);
+    }
+
+    fn progress(&mut self, stats: &Stats, file_bytes: u64) {
+        self.inner.progress(stats, file_bytes);
+    }
+}
+
 /// Reads `inputs` through the scanners, reporting problems to `observer` and handing each
-/// kept row, in input order, to `keep`; adds what it counts to `done`.
+/// kept row, in input order, to `keep`, until `keep` says no (the batch in hand is counted
+/// whole); adds what it counts to `done`.
 fn read(
     options: &HuntOptions,
     pool: &rayon::ThreadPool,
     inputs: Vec<Input>,
     observer: &mut (dyn Observer + Send),
     done: &mut Done,
-    keep: &mut (dyn FnMut(Kept) + Send),
+    keep: &mut (dyn FnMut(Kept) -> bool + Send),
 ) -> Result<(), HuntError> {
     let threads = pool.current_num_threads();
     let mut units = Units::new(inputs, options.input_format, options.limits);
@@ -217,6 +264,7 @@ fn read(
     let mut stats = Stats::default();
     let max_units = threads * 16;
     let max_bytes = options.limits.block_bytes * threads * 4;
+    let mut going = true;
     pool.install(|| -> Result<(), HuntError> {
         let mut batch = units.next_batch(max_units, max_bytes);
         while !batch.is_empty() {
@@ -240,16 +288,22 @@ fn read(
                         done.failed_inputs += 1;
                     }
                     observer.problem(problem);
+                    done.problems += 1;
                 }
                 stats.merge(&result.stats);
                 for row in result.kept {
-                    keep(row);
+                    if going {
+                        going = keep(row);
+                    }
                 }
             }
             stats.inputs = units.streams;
             let mut so_far = done.stats.clone();
             so_far.merge(&stats);
             observer.progress(&so_far, done.file_bytes + counter.get());
+            if !going {
+                break;
+            }
             batch = next;
         }
         Ok(())
