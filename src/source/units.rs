@@ -66,7 +66,7 @@ pub struct ReadLimits {
 impl Default for ReadLimits {
     fn default() -> ReadLimits {
         ReadLimits {
-            block_bytes: 256 << 10,
+            block_bytes: 128 << 10,
             max_record_bytes: 64 << 20,
         }
     }
