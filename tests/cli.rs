@@ -197,69 +197,38 @@ fn events_out_of_time_order_are_read_again_and_give_the_same_rows() {
     let later = START
         .replace("10:00:00", "10:30:00")
         .replace("\"process_id\":7", "\"process_id\":8");
-    std::fs::write(&path, format!("{later}\n{START}\n{DROP}\n")).unwrap();
-    let out = foothold()
-        .args(["hunt", "-f", "json"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(json_rows(&out.stdout).len(), 1);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("not in time order"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // `hunt -f json` with `flags` on `text`, which must succeed: (stdout, stderr).
+    let run = |text: String, flags: &[&str]| {
+        std::fs::write(&path, text).unwrap();
+        let out = foothold()
+            .args(["hunt", "-f", "json"])
+            .args(flags)
+            .arg(&path)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        (out.stdout, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (rows, stderr) = run(format!("{later}\n{START}\n{DROP}\n"), &[]);
+    assert_eq!(json_rows(&rows).len(), 1);
+    assert!(stderr.contains("not in time order"), "{stderr}");
     // In order: one pass, no note, the same row.
-    std::fs::write(&path, format!("{START}\n{DROP}\n{later}\n")).unwrap();
-    let again = foothold()
-        .args(["hunt", "-f", "json"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(again.stdout, out.stdout);
-    assert!(
-        again.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    let (again, stderr) = run(format!("{START}\n{DROP}\n{later}\n"), &[]);
+    assert_eq!(again, rows);
+    assert!(stderr.is_empty(), "{stderr}");
     // A malformed line before the disorder is told once, though its file is read twice.
-    std::fs::write(
-        &path,
-        format!("{{\"event_id\": oops\n{later}\n{START}\n{DROP}\n{{\"event_id\": 1,\n"),
-    )
-    .unwrap();
-    let twice = foothold()
-        .args(["hunt", "-f", "json", "--stats"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(twice.stdout, out.stdout);
-    let stderr = String::from_utf8_lossy(&twice.stderr);
+    let bad = format!("{{\"event_id\": oops\n{later}\n{START}\n{DROP}\n{{\"event_id\": 1,\n");
+    let (twice, stderr) = run(bad, &["--stats"]);
+    assert_eq!(twice, rows);
     assert_eq!(stderr.matches("events.ndjson:1:").count(), 1, "{stderr}");
     assert_eq!(stderr.matches("events.ndjson:5:").count(), 1, "{stderr}");
     assert!(stderr.contains("not in time order"), "{stderr}");
     assert!(stderr.contains("rejected         2"), "{stderr}");
     // Out of order, said so: every row held from the start, read once.
-    std::fs::write(&path, format!("{later}\n{START}\n{DROP}\n")).unwrap();
-    let held = foothold()
-        .args(["hunt", "-f", "json", "--unordered"])
-        .arg(&path)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert_eq!(held.stdout, out.stdout);
-    assert!(
-        held.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&held.stderr)
-    );
+    let (held, stderr) = run(format!("{later}\n{START}\n{DROP}\n"), &["--unordered"]);
+    assert_eq!(held, rows);
+    assert!(stderr.is_empty(), "{stderr}");
 }
 
 #[test]
