@@ -100,7 +100,12 @@ pub fn hunt(
         Pass::InOrder(InOrder::new(&options.rule, options.join_by))
     };
     let mut done = Done::default();
-    for group in groups_of(&inputs) {
+    // Groups matter only to the bounded pass; holding every row, the inputs are read as one.
+    let groups = match state {
+        Pass::InOrder(_) => groups_of(&inputs),
+        Pass::Holding(_) => std::iter::once(0..inputs.len()).collect(),
+    };
+    for group in groups {
         let input = inputs[group.clone()].to_vec();
         match &mut state {
             Pass::InOrder(in_order) => {
